@@ -1,0 +1,37 @@
+"""`make clean`: remove logs and state. Never .env, config.yaml or the venv."""
+import sys
+from typing import List
+
+from . import paths
+from .errors import ToolkitError, run_main
+from .proxy import running_pid
+
+# Files the toolkit keeps in the state directory.
+STATE_FILES = ("proxy.pid", "up.lock")
+
+
+def _body(argv: List[str]) -> int:
+    pid = running_pid()
+    if pid:
+        # Removing the pid file would orphan the proxy: `make down` could not find it.
+        raise ToolkitError(f"the proxy is running (pid {pid}): run `make down` first, then `make clean`")
+    # Only files the toolkit writes, so a state or log dir moved onto a shared
+    # directory by GATEWAY_STATE_DIR / GATEWAY_LOG_DIR loses nothing else.
+    owned = [*paths.log_dir().glob("proxy.log*"), *(paths.state_dir() / name for name in STATE_FILES)]
+    for item in owned:
+        if item.is_file():
+            item.unlink()
+            print(f">> removed {item}")
+    for directory in (paths.log_dir(), paths.state_dir()):
+        if directory.is_dir() and not any(directory.iterdir()):
+            directory.rmdir()
+    print(">> kept .env, config.yaml and .venv")
+    return 0
+
+
+def main(argv: List[str]) -> int:
+    return run_main(_body, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

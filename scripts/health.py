@@ -1,0 +1,111 @@
+"""Checks against the running proxy: health, test, models."""
+import argparse
+import sys
+import time
+from typing import Dict, List
+
+from . import configfile, paths, settings as settings_mod, upstreams
+from .errors import ToolkitError, run_main
+from .http import Reply, request
+from .info import installed_version
+
+TEST_PROMPT = "Reply with the single word: pong"
+
+
+def _call(cfg: settings_mod.Settings, method: str, path: str, payload=None, timeout: float = 5.0) -> Reply:
+    headers = {"Authorization": f"Bearer {cfg.master_key}"} if cfg.master_key else {}
+    try:
+        return request(method, cfg.base_url + path, headers=headers, payload=payload, timeout=timeout)
+    except OSError as exc:
+        raise ToolkitError(f"the proxy is not running at {cfg.base_url} ({exc}): run `make up`") from None
+
+
+def _served_models(cfg: settings_mod.Settings) -> Reply:
+    """GET /v1/models with the master key: proves the proxy accepts the key."""
+    reply = _call(cfg, "GET", "/v1/models")
+    if reply.status in (401, 403):
+        raise ToolkitError("the proxy rejects LITELLM_MASTER_KEY from .env (it was started with another key): "
+                           "run `make restart`")
+    if reply.status != 200:
+        raise ToolkitError(f"GET /v1/models answered {reply.status}: see `make logs`")
+    return reply
+
+
+def _model_ids(reply: Reply) -> List[str]:
+    return [m["id"] for m in reply.json().get("data", [])]
+
+
+def health(_args: argparse.Namespace) -> int:
+    cfg = settings_mod.load()
+    config = configfile.load(paths.config_file())
+    live = _call(cfg, "GET", "/health/liveliness")
+    if live.status != 200:
+        raise ToolkitError(f"liveness check failed ({live.status}): see `make logs`, then `make restart`")
+    print(f"liveness   ok    {cfg.base_url}")
+    ready = _call(cfg, "GET", "/health/readiness")
+    details = ready.json() if ready.status == 200 else {}
+    if ready.status != 200 or details.get("status") not in ("healthy", "connected"):
+        raise ToolkitError(f"readiness check failed ({ready.status} {details.get('status')}): see `make logs`")
+    print(f"readiness  ok    {details.get('status')}")
+    served = _served_models(cfg)
+    print(f"auth       ok    master key accepted by LiteLLM {installed_version('litellm')}; "
+          f"{len(_model_ids(served))} model names served")
+    for line in upstreams.describe(cfg, config):
+        print(f"upstream   {line}")
+    print(f"fallback   {len(config.fallbacks)} of {len(config.public_models)} model names fall back to Bedrock")
+    for note in upstreams.warnings(cfg, config):
+        print(f"note       {note}")
+    return 0
+
+
+def answered_by(headers: Dict[str, str]) -> str:
+    """Which upstream served a proxied request, from LiteLLM's response headers."""
+    deployment = headers.get("x-litellm-model-name", "")
+    provider = {"bedrock": "Bedrock", "anthropic": "Anthropic"}.get(deployment.split("/", 1)[0], "unknown upstream")
+    fallbacks = headers.get("x-litellm-attempted-fallbacks", "0")
+    via = f", after {fallbacks} fallback" if fallbacks not in ("", "0") else ""
+    return f"{provider} ({deployment or 'no x-litellm-model-name header'}{via})"
+
+
+def test(args: argparse.Namespace) -> int:
+    cfg = settings_mod.load()
+    payload = {"model": args.model, "max_tokens": 16,
+               "messages": [{"role": "user", "content": TEST_PROMPT}]}
+    started = time.monotonic()
+    reply = _call(cfg, "POST", "/v1/messages", payload, timeout=args.timeout)
+    elapsed = time.monotonic() - started
+    if reply.status != 200:
+        message = reply.body.decode(errors="replace")[:300]
+        raise ToolkitError(f"POST /v1/messages for {args.model} failed with {reply.status}: {message}")
+    body = reply.json()
+    text = "".join(block.get("text", "") for block in body.get("content", []))
+    print(f">> {args.model} answered by {answered_by(reply.headers)} in {elapsed * 1000:.0f} ms: {text.strip()[:80]!r}")
+    return 0
+
+
+def models(_args: argparse.Namespace) -> int:
+    cfg = settings_mod.load()
+    for name in _model_ids(_served_models(cfg)):
+        print(name)
+    return 0
+
+
+def _body(argv: List[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scripts.health")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("health", help="liveness, readiness and configured upstreams").set_defaults(func=health)
+    test_parser = sub.add_parser("test", help="one real request through the proxy")
+    test_parser.add_argument("--model", default="claude-haiku")
+    test_parser.add_argument("--timeout", type=float, default=120.0)
+    test_parser.set_defaults(func=test)
+    sub.add_parser("models", help="model names the proxy serves").set_defaults(func=models)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+def main(argv: List[str]) -> int:
+    return run_main(_body, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

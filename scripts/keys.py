@@ -1,0 +1,35 @@
+"""`make generate-key`: a new LITELLM_MASTER_KEY in .env, other lines untouched."""
+import secrets
+import sys
+from typing import List
+
+from . import envfile, paths
+from .errors import ToolkitError, run_main
+from .proxy import running_pid
+from .settings import mask
+
+
+def new_key() -> str:
+    # LiteLLM only accepts master keys that start with "sk-".
+    return "sk-" + secrets.token_hex(24)
+
+
+def _body(argv: List[str]) -> int:
+    env_path = paths.env_file()
+    if not env_path.exists():
+        raise ToolkitError(f"no .env at {env_path}: run `cp .env.template .env` first")
+    key = new_key()
+    envfile.set_value(env_path, "LITELLM_MASTER_KEY", key)
+    print(f">> new LITELLM_MASTER_KEY {mask(key)} written to {env_path} (mode 0600)")
+    if running_pid():
+        print(">> the running proxy still uses the old key: run `make restart`")
+    print(">> clients configured with the old key need it too (`make update-claude` for Claude Code)")
+    return 0
+
+
+def main(argv: List[str]) -> int:
+    return run_main(_body, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

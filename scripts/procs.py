@@ -1,0 +1,98 @@
+"""Processes and ports: who is running, who holds a port."""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+
+def is_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def command_line(pid: int) -> str:
+    """The process's command line ('' when unknown or gone)."""
+    proc = Path(f"/proc/{pid}/cmdline")
+    if proc.exists():
+        try:
+            return proc.read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:
+            return ""
+    result = subprocess.run(["ps", "-o", "command=", "-p", str(pid)], capture_output=True, text=True)
+    return result.stdout.strip()
+
+
+def read_pid(pid_file: Path) -> Optional[int]:
+    try:
+        return int(pid_file.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def port_is_free(host: str, port: int) -> bool:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def port_owner(port: int) -> str:
+    """A short description of whoever listens on the port, best effort."""
+    if sys.platform.startswith("linux") and shutil.which("ss"):
+        out = subprocess.run(["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True).stdout
+        if 'pid=' in out:
+            # users:(("python3",pid=123,fd=6))
+            detail = out.split("users:((", 1)[1].split("))", 1)[0]
+            name, pid = detail.split(",")[0].strip('"'), detail.split("pid=")[1].split(",")[0]
+            return f"{name} (pid {pid}: {command_line(int(pid))[:120]})"
+    if shutil.which("lsof"):
+        out = subprocess.run(["lsof", "-nP", f"-iTCP:{port}", "-sTCP:LISTEN", "-Fpc"],
+                             capture_output=True, text=True).stdout
+        fields = {line[0]: line[1:] for line in out.splitlines() if line}
+        if "p" in fields:
+            return f"{fields.get('c', '?')} (pid {fields['p']})"
+    return "another process"
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def terminate(pid: int, timeout: float = 15.0) -> None:
+    """SIGTERM the process group, SIGKILL it if it outlives the deadline."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(pid, sig)
+        except ProcessLookupError:
+            return
+        except PermissionError:
+            os.kill(pid, sig)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not is_alive(pid) or _is_zombie(pid):
+                return
+            time.sleep(0.1)
+
+
+def _is_zombie(pid: int) -> bool:
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        return stat.read_text().split(") ", 1)[1].startswith("Z")
+    except (OSError, IndexError):
+        return False
