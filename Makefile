@@ -66,6 +66,106 @@ models:
 info:
 	$(RUN) scripts.info
 
+## ---- services and AWS SSO (issue 4) ------------------------------------------
+
+.PHONY: start  ## AWS SSO login when needed, then start the proxy
+start:
+	$(RUN) scripts.sso_refresh --login-if-needed
+	@$(MAKE) --no-print-directory up
+
+.PHONY: status  ## Everything at a glance: proxy, services, credentials, routing
+status:
+	$(RUN) scripts.status
+
+.PHONY: install-service  ## Install the login service that keeps the proxy running
+install-service:
+	$(RUN) scripts.service install proxy $(if $(DRY_RUN),--dry-run)
+
+.PHONY: uninstall-service  ## Remove the proxy's login service
+uninstall-service:
+	$(RUN) scripts.service uninstall proxy $(if $(DRY_RUN),--dry-run)
+
+.PHONY: service-status  ## State of the proxy's login service
+service-status:
+	$(RUN) scripts.service status proxy
+
+.PHONY: install-sso-refresh  ## Install the AWS SSO refresher (every 4 hours)
+install-sso-refresh:
+	$(RUN) scripts.service install sso-refresh $(if $(DRY_RUN),--dry-run)
+
+.PHONY: uninstall-sso-refresh  ## Remove the AWS SSO refresher
+uninstall-sso-refresh:
+	$(RUN) scripts.service uninstall sso-refresh $(if $(DRY_RUN),--dry-run)
+
+.PHONY: sso-refresh-status  ## State of the AWS SSO refresher and the credentials' expiry
+sso-refresh-status:
+	$(RUN) scripts.service status sso-refresh
+
+.PHONY: install-all  ## Install everything: venv, service, SSO refresher, Claude Code shell setup
+install-all:
+	@$(MAKE) --no-print-directory install || { echo "error: make install failed: fix the above, then re-run make install-all" >&2; exit 1; }
+	@$(MAKE) --no-print-directory install-service || { echo "error: make install-service failed: fix the above, then re-run make install-all" >&2; exit 1; }
+	@$(MAKE) --no-print-directory install-sso-refresh || { echo "error: make install-sso-refresh failed: fix the above, then re-run make install-all" >&2; exit 1; }
+	@$(MAKE) --no-print-directory configure-claude || { echo "error: make configure-claude failed: fix the above, then re-run make install-all" >&2; exit 1; }
+	@echo ">> all installed: open a new shell, then \`make status\`"
+
+.PHONY: uninstall-all  ## Remove services, timers and the Claude Code shell block (keeps .env, config.yaml)
+uninstall-all:
+	-@$(MAKE) --no-print-directory uninstall-service
+	-@$(MAKE) --no-print-directory uninstall-sso-refresh
+	-@$(MAKE) --no-print-directory remove-claude
+	@echo ">> removed services and shell setup; .env and config.yaml are kept"
+
+## ---- Claude Code integration (issue 5) -----------------------------------------
+
+.PHONY: configure-claude  ## Add the proxy block to your shell profile (SHELLS="zsh bash fish" to choose)
+configure-claude:
+	$(RUN) scripts.claude_shell configure $(if $(SHELLS),--shells "$(SHELLS)")
+
+.PHONY: update-claude  ## Rewrite the shell block (after the key or port changed)
+update-claude:
+	$(RUN) scripts.claude_shell update $(if $(SHELLS),--shells "$(SHELLS)")
+
+.PHONY: remove-claude  ## Remove the shell block, restoring your profile as it was
+remove-claude:
+	$(RUN) scripts.claude_shell remove $(if $(SHELLS),--shells "$(SHELLS)")
+
+.PHONY: show-claude  ## What is configured where, and what this shell has
+show-claude:
+	$(RUN) scripts.claude_shell show
+
+.PHONY: toggle-claude  ## Switch Claude Code between the proxy and the direct Anthropic API
+toggle-claude:
+	$(RUN) scripts.claude_shell toggle
+
+.PHONY: test-claude  ## A real request through the proxy the way Claude Code makes it
+test-claude:
+	$(RUN) scripts.claude_test
+
+## ---- models (issue 6) ----------------------------------------------------------
+
+.PHONY: update-models  ## Discover Claude models on Anthropic and Bedrock into config.yaml (DRY_RUN=1 to preview)
+update-models:
+	$(RUN) scripts.models update $(if $(DRY_RUN),--dry-run)
+
+.PHONY: show-models  ## Table of configured models, their Bedrock ids and fallbacks
+show-models:
+	$(RUN) scripts.models show
+
+## ---- monitoring (issue 7) ------------------------------------------------------
+
+.PHONY: monitoring  ## Start Prometheus (47090) and Grafana (47300) with docker-compose
+monitoring:
+	$(RUN) scripts.monitoring up
+
+.PHONY: monitoring-down  ## Stop the monitoring stack
+monitoring-down:
+	$(RUN) scripts.monitoring down
+
+.PHONY: monitoring-clean  ## Stop the monitoring stack and drop its volumes
+monitoring-clean:
+	$(RUN) scripts.monitoring clean
+
 ## ---- housekeeping -----------------------------------------------------------
 
 .PHONY: clean  ## Remove logs and state (never .env, config.yaml or .venv)

@@ -45,3 +45,14 @@ def pid_file() -> Path:
 
 def proxy_log() -> Path:
     return log_dir() / "proxy.log"
+
+
+def user_config_dir() -> Path:
+    """Per-user toolkit state that must survive `make clean` (e.g. Claude Code routing mode)."""
+    base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return _from_env("GATEWAY_USER_CONFIG_DIR", base / "claude-gateway")
+
+
+def claude_mode_file() -> Path:
+    """'proxy' or 'direct': which way the shell block sends Claude Code (make toggle-claude)."""
+    return user_config_dir() / "claude-mode"
