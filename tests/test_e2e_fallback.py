@@ -1,0 +1,127 @@
+"""The core promise, end to end: a real proxy from the project's config.yaml,
+simulated upstreams, the real anthropic client.
+
+- a normal request is answered by Anthropic;
+- on a 429 the same request is answered by Bedrock;
+- during the rate-limit window (the 429's retry-after) Anthropic gets no call;
+- after the window Anthropic serves again;
+- the OAuth token goes to Anthropic as a Bearer token, never to Bedrock.
+"""
+import time
+
+import anthropic
+import pytest
+
+from harness import API_KEY, OAUTH_TOKEN, start_stack
+
+pytestmark = pytest.mark.e2e
+WINDOW = 3  # seconds of retry-after the simulated 429 carries
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    running = start_stack(tmp_path_factory.mktemp("e2e-fallback"))
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def client(stack):
+    stack.reset()
+    return anthropic.Anthropic(api_key=stack.master_key, base_url=stack.base_url, max_retries=0)
+
+
+def ask(client, model):
+    started = time.monotonic()
+    raw = client.messages.with_raw_response.create(
+        model=model, max_tokens=32, messages=[{"role": "user", "content": "hello"}])
+    message = raw.parse()
+    return message, raw.headers, time.monotonic() - started
+
+
+def test_normal_request_is_answered_by_anthropic(stack, client):
+    message, headers, _ = ask(client, "claude-sonnet-4-5-20250929")
+    assert "simulated Anthropic" in message.content[0].text
+    assert headers["x-litellm-model-name"] == "anthropic/claude-sonnet-4-5-20250929"
+    assert len(stack.primary_calls()) == 1 and stack.fallback_calls() == []
+    assert stack.primary_calls()[0]["auth_kind"] == "api_key"
+
+
+def test_one_primary_call_per_rate_limit_window_then_recovery(stack, client):
+    model = "claude-haiku-4-5-20251001"
+    stack.sims.anthropic.set_fault("429", retry_after=WINDOW)  # Anthropic stays rate-limited
+    window_start = time.monotonic()
+    answers = [ask(client, model) for _ in range(4)]
+    assert time.monotonic() - window_start < WINDOW, "the window ended before the checks ran"
+    for message, headers, _ in answers:
+        assert "simulated Bedrock" in message.content[0].text
+        assert headers["x-litellm-model-name"].startswith("bedrock/us.anthropic.claude-haiku-4-5")
+    primary = stack.primary_calls(model)
+    assert [r["status"] for r in primary] == [429], "exactly one Anthropic call in the window"
+    assert len(stack.fallback_calls("claude-haiku-4-5")) == 4
+
+    stack.sims.anthropic.clear_fault()
+    time.sleep(max(0.0, WINDOW + 0.5 - (time.monotonic() - window_start)))
+    message, headers, _ = ask(client, model)
+    assert "simulated Anthropic" in message.content[0].text, "Anthropic serves again after the window"
+    assert [r["status"] for r in stack.primary_calls(model)] == [429, 200]
+
+
+def test_cooldown_is_per_model(stack, client):
+    """A rate limit on one model leaves the others on Anthropic."""
+    stack.sims.anthropic.set_fault("429", retry_after=WINDOW, models=["claude-opus-4-1-20250805"])
+    first, _, _ = ask(client, "claude-opus-4-1-20250805")
+    other, _, _ = ask(client, "claude-sonnet-4-6")
+    assert "simulated Bedrock" in first.content[0].text
+    assert "simulated Anthropic" in other.content[0].text
+
+
+def test_unlisted_claude_id_reaches_anthropic_through_the_wildcard(stack, client):
+    """claude-opus-4-20250514 is not in config.yaml; the simulated Anthropic still serves it."""
+    message, headers, _ = ask(client, "claude-opus-4-20250514")
+    assert "simulated Anthropic" in message.content[0].text
+    assert headers["x-litellm-model-name"] == "anthropic/claude-opus-4-20250514"
+    assert len(stack.primary_calls("claude-opus-4-20250514")) == 1
+
+
+def test_first_failover_latency_is_reported(stack, client):
+    """Not a timing assertion: records the figures the closing note reports."""
+    model = "claude-opus-4-5-20251101"
+    stack.sims.anthropic.set_fault("429", retry_after=WINDOW, models=[model])
+    _, _, first = ask(client, model)
+    cooled = sorted(ask(client, model)[2] for _ in range(5))[2]
+    print(f"\nfirst failover {first * 1000:.0f} ms, during cooldown {cooled * 1000:.0f} ms, "
+          f"proxy start-to-healthy {stack.logs['start_seconds']} s")
+    assert len(stack.primary_calls(model)) == 1
+
+
+@pytest.fixture(scope="module")
+def oauth_stack(tmp_path_factory):
+    running = start_stack(tmp_path_factory.mktemp("e2e-oauth"), oauth=True)
+    yield running
+    running.stop()
+
+
+def test_oauth_token_goes_to_anthropic_as_bearer_and_never_to_bedrock(oauth_stack):
+    client = anthropic.Anthropic(api_key=oauth_stack.master_key, base_url=oauth_stack.base_url, max_retries=0)
+    message, _, _ = ask(client, "claude-sonnet-4-5-20250929")
+    assert "simulated Anthropic" in message.content[0].text
+    (primary,) = oauth_stack.primary_calls()
+    assert primary["auth_kind"] == "oauth"  # the simulator only accepts it with the oauth beta header
+    assert "x-api-key" not in primary["headers"]
+
+    oauth_stack.sims.anthropic.set_fault("429", retry_after=WINDOW)
+    message, _, _ = ask(client, "claude-sonnet-4-5-20250929")
+    assert "simulated Bedrock" in message.content[0].text
+    (fallback,) = oauth_stack.fallback_calls()
+    assert fallback["auth_kind"] == "sigv4"
+    assert fallback["anthropic_credential_headers"] == []
+    assert "authorization" in fallback["headers"] and "x-api-key" not in fallback["headers"]
+
+
+def test_api_key_never_reaches_bedrock(stack, client):
+    stack.sims.anthropic.set_fault("429", retry_after=WINDOW, models=["claude-sonnet-5"])
+    ask(client, "claude-sonnet-5")
+    (fallback,) = stack.fallback_calls("claude-sonnet-5")
+    assert fallback["anthropic_credential_headers"] == [] and fallback["auth_kind"] == "sigv4"
+    assert API_KEY not in str(fallback) and OAUTH_TOKEN not in str(fallback)
