@@ -48,6 +48,10 @@ proxy:
 logs:
 	$(RUN) scripts.proxy logs
 
+.PHONY: demo  ## See the fallback work on simulated upstreams (touches nothing of yours)
+demo: install
+	$(RUN) scripts.demo
+
 ## ---- checks against the running proxy -------------------------------------
 
 .PHONY: health  ## Liveness, readiness, configured upstreams (non-zero when unhealthy)

@@ -13,6 +13,7 @@ import anthropic
 import pytest
 
 from harness import API_KEY, OAUTH_TOKEN, start_stack
+from scripts.paths import PROJECT_DIR
 
 pytestmark = pytest.mark.e2e
 WINDOW = 3  # seconds of retry-after the simulated 429 carries
@@ -125,3 +126,37 @@ def test_api_key_never_reaches_bedrock(stack, client):
     (fallback,) = stack.fallback_calls("claude-sonnet-5")
     assert fallback["anthropic_credential_headers"] == [] and fallback["auth_kind"] == "sigv4"
     assert API_KEY not in str(fallback) and OAUTH_TOKEN not in str(fallback)
+
+
+def run_smoke(stack, *args, **env):
+    import subprocess
+    return subprocess.run(["bash", "test-proxy.sh", *args], cwd=PROJECT_DIR,
+                          env={**stack.env, **env}, capture_output=True, text=True, timeout=300)
+
+
+def test_smoke_script_passes_against_a_running_proxy(stack):
+    stack.reset()
+    result = run_smoke(stack, "all")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("PASS") == 6 and "FAIL" not in result.stdout
+    assert "fallback: primary unreachable, answered by bedrock/" in result.stdout
+    assert any(r["path"].startswith("/v1/messages") and r["stream"] for r in stack.sims.anthropic.requests())
+
+
+def test_smoke_script_fallback_with_the_clients_oauth_token(stack):
+    stack.reset()
+    result = run_smoke(stack, "fallback", CLAUDE_CODE_OAUTH_TOKEN=OAUTH_TOKEN)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "OAuth token sk-ant-oat01..." in result.stdout and OAUTH_TOKEN not in result.stdout
+    assert stack.fallback_calls("claude-haiku-4-5")[0]["anthropic_credential_headers"] == []
+
+
+def test_smoke_script_fails_loudly(stack, tmp_path):
+    dead = tmp_path / "dead.env"
+    dead.write_text(f"LITELLM_MASTER_KEY={stack.master_key}\nLITELLM_PORT=9\n")
+    result = run_smoke(stack, "all", GATEWAY_ENV_FILE=str(dead))
+    assert result.returncode == 1 and "FAIL  liveness" in result.stdout
+    missing = run_smoke(stack, "health", GATEWAY_ENV_FILE=str(tmp_path / "nope.env"))
+    assert missing.returncode == 2 and "cp .env.template .env" in missing.stderr
+    unknown = run_smoke(stack, "everything")
+    assert unknown.returncode == 2 and "unknown check" in unknown.stderr

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Smoke checks against a running proxy: ./test-proxy.sh [health|basic|stream|fallback|all]
+#
+# Port and master key come from .env (GATEWAY_ENV_FILE moves it). `fallback` uses
+# the `fallback-test` model of config.yaml, whose Anthropic deployment points at a
+# closed local port, so the answer must come from Bedrock: on a live setup this
+# proves the Bedrock side (credentials, region, model access) works.
+# CLAUDE_CODE_OAUTH_TOKEN=sk-ant-oat... ./test-proxy.sh fallback sends that token
+# as the client's own Anthropic credential (Authorization: Bearer) with the
+# master key in x-litellm-api-key, the way a subscription client does.
+set -euo pipefail
+
+cd "$(dirname "$0")"
+ENV_FILE=${GATEWAY_ENV_FILE:-.env}
+MODEL=${MODEL:-claude-haiku}
+FAILED=0
+
+die() { echo "error: $*" >&2; exit 2; }
+pass() { echo "PASS  $*"; }
+fail() { echo "FAIL  $*"; FAILED=1; }
+
+# Read one variable from .env without executing it (no `source`).
+env_value() {
+  local line
+  line=$(grep -E "^[[:space:]]*(export[[:space:]]+)?$1=" "$ENV_FILE" | tail -n 1 || true)
+  line=${line#*=}
+  line=${line%\"}; line=${line#\"}; line=${line%\'}; line=${line#\'}
+  printf '%s' "$line"
+}
+
+[ -f "$ENV_FILE" ] || die "no $ENV_FILE: run \`cp .env.template .env\` and fill it in"
+command -v curl >/dev/null || die "curl is required: install it with your package manager"
+KEY=$(env_value LITELLM_MASTER_KEY)
+[ -n "$KEY" ] || die "LITELLM_MASTER_KEY is not set in $ENV_FILE: run \`make generate-key\`"
+HOST=$(env_value LITELLM_HOST); HOST=${HOST:-127.0.0.1}
+[ "$HOST" = "0.0.0.0" ] && HOST=127.0.0.1
+PORT=$(env_value LITELLM_PORT); PORT=${PORT:-47000}
+BASE="http://$HOST:$PORT"
+BODY=$(mktemp); HEADERS=$(mktemp)
+trap 'rm -f "$BODY" "$HEADERS"' EXIT
+
+# post PATH JSON [extra curl args...]: sets STATUS, body in $BODY, headers in $HEADERS
+post() {
+  local path=$1 data=$2; shift 2
+  STATUS=$(curl -sS -o "$BODY" -D "$HEADERS" -w '%{http_code}' --max-time 120 \
+    -H "content-type: application/json" -H "anthropic-version: 2023-06-01" "$@" \
+    -X POST "$BASE$path" -d "$data") || STATUS=000
+}
+header() { grep -i "^$1:" "$HEADERS" | tail -n 1 | cut -d' ' -f2- | tr -d '\r'; }
+
+check_health() {
+  if curl -sf --max-time 5 "$BASE/health/liveliness" >/dev/null; then pass "liveness $BASE"
+  else fail "liveness: no answer from $BASE (is it running? \`make up\`)"; return; fi
+  if curl -sf --max-time 5 "$BASE/health/readiness" | grep -q '"healthy"'; then pass "readiness"
+  else fail "readiness: see \`make logs\`"; fi
+}
+
+check_basic() {
+  post /v1/messages "{\"model\":\"$MODEL\",\"max_tokens\":32,\"messages\":[{\"role\":\"user\",\"content\":\"Reply with: pong\"}]}" -H "x-api-key: $KEY"
+  if [ "$STATUS" = 200 ] && grep -q '"type":"message"\|"type": "message"' "$BODY"; then
+    pass "/v1/messages $MODEL answered by $(header x-litellm-model-name)"
+  else fail "/v1/messages $MODEL: HTTP $STATUS $(head -c 300 "$BODY")"; fi
+  post /v1/chat/completions "{\"model\":\"$MODEL\",\"max_tokens\":32,\"messages\":[{\"role\":\"user\",\"content\":\"Reply with: pong\"}]}" \
+    -H "Authorization: Bearer $KEY"
+  if [ "$STATUS" = 200 ] && grep -q '"choices"' "$BODY"; then
+    pass "/v1/chat/completions $MODEL answered by $(header x-litellm-model-name)"
+  else fail "/v1/chat/completions $MODEL: HTTP $STATUS $(head -c 300 "$BODY")"; fi
+}
+
+check_stream() {
+  post /v1/messages "{\"model\":\"$MODEL\",\"max_tokens\":32,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Reply with: pong\"}]}" -H "x-api-key: $KEY"
+  if [ "$STATUS" = 200 ] && grep -q '^event: message_stop' "$BODY" && grep -q 'content_block_delta' "$BODY"; then
+    pass "/v1/messages stream ends with message_stop ($(grep -c '^event: content_block_delta' "$BODY") deltas)"
+  else fail "/v1/messages stream: HTTP $STATUS, no complete event sequence: $(head -c 300 "$BODY")"; fi
+}
+
+check_fallback() {
+  local args
+  if [ -n "${CLAUDE_CODE_OAUTH_TOKEN:-}" ]; then
+    args=(-H "Authorization: Bearer $CLAUDE_CODE_OAUTH_TOKEN" -H "x-litellm-api-key: Bearer $KEY")
+    echo "      (client credential: OAuth token ${CLAUDE_CODE_OAUTH_TOKEN:0:12}..., master key in x-litellm-api-key)"
+  else
+    args=(-H "x-api-key: $KEY")
+  fi
+  post /v1/messages '{"model":"fallback-test","max_tokens":32,"messages":[{"role":"user","content":"Reply with: pong"}]}' "${args[@]}"
+  local answered; answered=$(header x-litellm-model-name)
+  if [ "$STATUS" = 200 ] && [[ "$answered" == bedrock/* ]]; then
+    pass "fallback: primary unreachable, answered by $answered"
+  else fail "fallback: HTTP $STATUS answered by '${answered:-nobody}': $(head -c 300 "$BODY")"; fi
+}
+
+case "${1:-all}" in
+  health) check_health ;;
+  basic) check_basic ;;
+  stream) check_stream ;;
+  fallback) check_fallback ;;
+  all) check_health; check_basic; check_stream; check_fallback ;;
+  *) die "unknown check '$1': use health, basic, stream, fallback or all" ;;
+esac
+
+[ "$FAILED" = 0 ] && echo "all checks passed" || { echo "some checks failed" >&2; exit 1; }
