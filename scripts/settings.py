@@ -120,6 +120,11 @@ def load(validate: bool = True) -> Settings:
 def proxy_environment(settings: Settings) -> Dict[str, str]:
     """The environment the LiteLLM process gets: the shell's, scrubbed, plus .env."""
     env = {k: v for k, v in os.environ.items() if k not in SCRUBBED_FROM_PROXY}
+    # systemd's EnvironmentFile= turns `AWS_PROFILE=` into an empty variable,
+    # which boto3 reads as a profile named "": an empty value means unset.
+    for key in FILE_OR_SHELL:
+        if env.get(key) == "":
+            del env[key]
     env.update(settings.values)
     env.pop("CLAUDE_CODE_OAUTH_TOKEN", None)
     env.pop("ANTHROPIC_API_KEY", None)

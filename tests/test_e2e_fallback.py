@@ -7,6 +7,7 @@ simulated upstreams, the real anthropic client.
 - after the window Anthropic serves again;
 - the OAuth token goes to Anthropic as a Bearer token, never to Bedrock.
 """
+import sys
 import time
 
 import anthropic
@@ -160,3 +161,30 @@ def test_smoke_script_fails_loudly(stack, tmp_path):
     assert missing.returncode == 2 and "cp .env.template .env" in missing.stderr
     unknown = run_smoke(stack, "everything")
     assert unknown.returncode == 2 and "unknown check" in unknown.stderr
+
+
+def test_up_twice_keeps_one_proxy(stack):
+    pid_before = (stack.workdir / "state" / "proxy.pid").read_text()
+    again = stack.script("proxy", "up")
+    assert again.returncode == 0 and "already running" in again.stdout
+    assert (stack.workdir / "state" / "proxy.pid").read_text() == pid_before
+
+
+def test_failed_start_prints_the_log_tail_and_leaves_nothing_running(stack, tmp_path):
+    """A start that does not become healthy in time is stopped, its log shown, exit 1."""
+    from harness import MASTER_KEY as key
+    from scripts.procs import command_line, free_port, is_alive
+    env = {**stack.env, "GATEWAY_STATE_DIR": str(tmp_path / "state"), "GATEWAY_LOG_DIR": str(tmp_path / "logs"),
+           "GATEWAY_ENV_FILE": str(tmp_path / ".env"), "GATEWAY_START_TIMEOUT": "1"}
+    (tmp_path / ".env").write_text(f"LITELLM_MASTER_KEY={key}\nANTHROPIC_API_KEY={API_KEY}\n"
+                                   f"LITELLM_PORT={free_port()}\n")
+    import subprocess
+    result = subprocess.run([sys.executable, "-m", "scripts.proxy", "up"], cwd=PROJECT_DIR, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert "last lines of" in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("error: no answer from")
+    assert not (tmp_path / "state" / "proxy.pid").exists()
+    pid = int(result.stdout.split("starting proxy (pid ")[1].split(")")[0])
+    assert not is_alive(pid) or "litellm" not in command_line(pid)
+    assert key not in result.stderr and API_KEY not in result.stderr

@@ -66,3 +66,10 @@ def test_mask_never_shows_the_whole_secret():
     assert settings.mask(MASTER_KEY) == "sk-tes...cdef"
     assert settings.mask("short") == "****"
     assert settings.mask(None) == "(not set)"
+
+
+def test_empty_values_count_as_unset_in_the_proxy_environment(env_file, monkeypatch):
+    env_file(LITELLM_MASTER_KEY=MASTER_KEY, ANTHROPIC_API_KEY=API_KEY, AWS_PROFILE="")
+    monkeypatch.setenv("AWS_PROFILE", "")  # as systemd's EnvironmentFile= sets it
+    env = settings.proxy_environment(settings.load())
+    assert "AWS_PROFILE" not in env
