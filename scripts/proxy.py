@@ -101,8 +101,16 @@ def _start_lock() -> Iterator[None]:
         yield
 
 
+def _service():
+    """The installed login service (make install-service), which then runs the proxy."""
+    from .service import installed_proxy_service  # late: scripts.service imports this module
+    return installed_proxy_service()
+
+
 def up(_args: argparse.Namespace) -> int:
     cfg = preflight()
+    if (managed := _service()):
+        return managed.up(cfg)
     with _start_lock():
         return _start(cfg)
 
@@ -135,6 +143,8 @@ def _start(cfg: settings_mod.Settings) -> int:
 
 
 def down(_args: argparse.Namespace) -> int:
+    if (managed := _service()):
+        return managed.down()
     pid = running_pid()
     if not pid:
         stale = paths.pid_file().exists()
@@ -148,7 +158,9 @@ def down(_args: argparse.Namespace) -> int:
 
 
 def restart(args: argparse.Namespace) -> int:
-    preflight()  # a broken .env or config must not leave the user with no proxy at all
+    cfg = preflight()  # a broken .env or config must not leave the user with no proxy at all
+    if (managed := _service()):
+        return managed.restart(cfg)
     down(args)
     return up(args)
 
@@ -165,6 +177,8 @@ def run(_args: argparse.Namespace) -> int:
 
 
 def logs(_args: argparse.Namespace) -> int:
+    if (managed := _service()):
+        return managed.logs()
     log = paths.proxy_log()
     if not log.exists():
         raise ToolkitError(f"no log at {log} yet: start the proxy with `make up`")

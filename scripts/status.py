@@ -1,0 +1,217 @@
+"""`make status`: everything at a glance, in well under a second.
+
+Proxy (running, healthy, port, version, uptime), the login services, the
+Anthropic credential, the AWS SSO login, where Claude Code goes, the models,
+and whether LiteLLM has the Anthropic primary in cooldown. Reads files and asks
+the running proxy; never imports boto3 or litellm.
+
+Cooldown comes from the proxy's Prometheus metrics (GET /metrics/, master key):
+LiteLLM 1.106.2 counts each cooldown in litellm_deployment_cooled_down_total
+and sets litellm_deployment_state (0 healthy, 1 partial outage) per deployment
+on every answer. Its cooldown series of litellm_deployment_state stays at 2 for
+good (it is never reset), so a deployment counts as cooling down when it was
+cooled down and its last answer was not a success.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+from . import configfile, paths, platform_info, proxy, service_status, settings as settings_mod, sso_profile
+from .errors import ToolkitError, run_main
+from .http import request
+from .info import installed_version
+
+HTTP_TIMEOUT = 0.8
+SHELL_MARKER = "# >>> claude-gateway >>>"
+RC_FILES = (".zshrc", ".bashrc", ".config/fish/config.fish")
+_LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
+
+
+def _row(label: str, value: str) -> str:
+    return f"{label:<14} {value}"
+
+
+def _get(cfg: settings_mod.Settings, path: str, auth: bool = False):
+    headers = {"Authorization": f"Bearer {cfg.master_key}"} if auth and cfg.master_key else {}
+    try:
+        return request("GET", cfg.base_url + path, headers=headers, timeout=HTTP_TIMEOUT)
+    except OSError as exc:
+        return exc
+
+
+def _ask_proxy(cfg: settings_mod.Settings) -> Dict[str, object]:
+    """The proxy's answers. The metrics come last: LiteLLM's first /metrics/ answer
+    after a start takes seconds and holds up everything else the proxy answers."""
+    with ThreadPoolExecutor(2) as pool:
+        ready = pool.submit(_get, cfg, "/health/readiness")
+        details = pool.submit(_get, cfg, "/health/readiness/details", True)
+        answers = {"ready": ready.result(), "details": details.result()}
+    answers["metrics"] = answers["ready"] if isinstance(answers["ready"], OSError) else _get(cfg, "/metrics/", True)
+    return answers
+
+
+def uptime(pid: int) -> Optional[str]:
+    seconds: Optional[float] = None
+    try:
+        start_ticks = int(Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()[19])
+        since_boot = float(Path("/proc/uptime").read_text().split()[0])
+        seconds = since_boot - start_ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        out = subprocess.run(["ps", "-o", "etime=", "-p", str(pid)], capture_output=True, text=True).stdout.strip()
+        return out or None
+    minutes = int(seconds) // 60
+    days, hours, minutes = minutes // 1440, minutes // 60 % 24, minutes % 60
+    if days:
+        return f"{days}d{hours}h"
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{int(seconds) % 60:02d}s"
+
+
+def proxy_rows(cfg: settings_mod.Settings, platform: str, answers: Dict[str, object]) -> List[str]:
+    pid, by = proxy.running_pid(), "make up"
+    service_state, service_pid = service_status.describe("proxy", platform)
+    if pid is None and service_pid:
+        pid, by = service_pid, "the login service"
+    ready = answers["ready"]
+    if isinstance(ready, OSError):
+        state = f"not answering at {cfg.base_url} ({ready})" + ("" if pid else ": `make up` starts it")
+    else:
+        body = _json(ready.body)
+        healthy = ready.status == 200 and body.get("status") == "healthy"
+        health = "healthy" if healthy else f"UNHEALTHY ({ready.status} {body.get('status')})"
+        state = f"{health} at {cfg.base_url}, port {cfg.port}"
+    running = f"running (pid {pid}, up {uptime(pid)}, started by {by}), " if pid else ""
+    details = answers["details"]
+    version = (_json(details.body).get("litellm_version") if not isinstance(details, OSError) else None)
+    return [_row("proxy", running + state),
+            _row("LiteLLM", f"{version} (running)" if version else f"{installed_version('litellm')} (installed)"),
+            _row("service", service_state + ("" if service_state != "not installed" else
+                                             ": `make install-service` starts the proxy at login")),
+            _row("SSO refresher", _timer_state(platform))]
+
+
+def _timer_state(platform: str) -> str:
+    state, _ = service_status.describe("sso-refresh", platform)
+    return state + (": `make install-sso-refresh`" if state == "not installed" else "")
+
+
+def _json(body: bytes) -> dict:
+    try:
+        value = json.loads(body.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def anthropic_row(cfg: settings_mod.Settings) -> str:
+    kind = cfg.anthropic_credential_kind
+    if kind == "none":
+        return _row("Anthropic", "no credential: set ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN in .env")
+    text = f"{kind} {settings_mod.mask(cfg.anthropic_credential)}"
+    if kind == "oauth-token":
+        text += f", {_oauth_expiry(cfg.anthropic_credential)}"
+    return _row("Anthropic", text)
+
+
+def _oauth_expiry(token: Optional[str]) -> str:
+    """Claude Code's own credentials file knows the expiry when the token came from there."""
+    try:
+        oauth = json.loads((Path.home() / ".claude" / ".credentials.json").read_text())["claudeAiOauth"]
+        if oauth.get("accessToken") == token and oauth.get("expiresAt"):
+            expiry = sso_profile.parse_time(_iso_from_ms(int(oauth["expiresAt"])))
+            return sso_profile.describe_remaining(expiry)
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return "expiry unknown (`claude setup-token` tokens last a year)"
+
+
+def _iso_from_ms(ms: int) -> str:
+    import datetime as dt
+    return dt.datetime.fromtimestamp(ms / 1000, dt.timezone.utc).isoformat()
+
+
+def claude_row() -> str:
+    """Where new shells send Claude Code: the shell block decides, the mode file
+    (`make toggle-claude`) picks proxy or direct; no block means direct."""
+    blocks = [f"~/{rc}" for rc in RC_FILES if _has_marker(Path.home() / rc)]
+    if not blocks:
+        return _row("Claude Code", "direct, not through the proxy (no shell block: `make configure-claude`)")
+    try:
+        mode = "direct" if paths.claude_mode_file().read_text().strip() == "direct" else "proxy"
+    except OSError:
+        mode = "proxy"
+    return _row("Claude Code", f"{mode} (shell block in {', '.join(blocks)}; `make toggle-claude` switches)")
+
+
+def _has_marker(path: Path) -> bool:
+    try:
+        return SHELL_MARKER in path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+
+
+def models_row() -> str:
+    try:
+        config = configfile.load(paths.config_file())
+    except ToolkitError as exc:
+        return _row("models", str(exc))
+    return _row("models", f"{len(config.public_models)} names, {len(config.fallbacks)} with a Bedrock fallback "
+                          f"({paths.config_file()})")
+
+
+def cooling_down(metrics: str) -> List[Tuple[str, str]]:
+    """(model group, status that caused it) of each Anthropic deployment in cooldown."""
+    cooled: Dict[str, Tuple[str, str]] = {}
+    last_answer: Dict[str, float] = {}
+    for line in metrics.splitlines():
+        name, _, rest = line.partition("{")
+        if name not in ("litellm_deployment_cooled_down_total", "litellm_deployment_state"):
+            continue
+        labels = dict(_LABEL.findall(rest))
+        value = float(rest.rsplit("}", 1)[1].split()[0])
+        model_id = labels.get("model_id", "")
+        if name == "litellm_deployment_cooled_down_total" and labels.get("api_provider") == "anthropic" and value:
+            cooled[model_id] = (labels.get("litellm_model_name", "?"), labels.get("exception_status", "?"))
+        elif name == "litellm_deployment_state" and labels.get("api_provider") != "anthropic":
+            last_answer[model_id] = value
+    return sorted(group for model_id, group in cooled.items() if last_answer.get(model_id, 1.0) != 0.0)
+
+
+def primary_row(answers: Dict[str, object]) -> str:
+    metrics = answers["metrics"]
+    if isinstance(metrics, OSError):
+        return _row("primary", f"unknown (no metrics within {HTTP_TIMEOUT}s: {metrics}; the first answer after "
+                               "a start takes seconds: run `make status` again)")
+    if metrics.status != 200:
+        return _row("primary", f"unknown (GET /metrics/ answered {metrics.status})")
+    cooled = cooling_down(metrics.body.decode("utf-8", errors="replace"))
+    if not cooled:
+        return _row("primary", "Anthropic serving (no model in cooldown)")
+    names = ", ".join(f"{group} (after {status})" for group, status in cooled)
+    return _row("primary", f"COOLDOWN: {names}: Bedrock answers until Anthropic does again")
+
+
+def _body(argv: List[str]) -> int:
+    if argv:
+        raise ToolkitError("status takes no arguments: run `make status`")
+    cfg = settings_mod.load(validate=False)
+    platform = platform_info.current()
+    answers = _ask_proxy(cfg)
+    rows = proxy_rows(cfg, platform, answers)
+    rows += [anthropic_row(cfg), _row("AWS SSO", service_status.aws_login_summary(cfg)), claude_row(), models_row()]
+    if not isinstance(answers["ready"], OSError):
+        rows.append(primary_row(answers))
+    print("\n".join(rows))
+    return 0
+
+
+def main(argv: List[str]) -> int:
+    return run_main(_body, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
