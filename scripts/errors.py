@@ -3,6 +3,7 @@
 Every script catches ToolkitError in its entry point, prints it as one line and
 exits non-zero; anything else is a bug and keeps its traceback.
 """
+import os
 import sys
 from typing import Callable, List
 
@@ -21,3 +22,8 @@ def run_main(body: Callable[[List[str]], int], argv: List[str]) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`make show-models | head`): stop quietly, and
+        # point stdout at /dev/null so the interpreter's final flush is silent.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1

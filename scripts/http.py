@@ -33,7 +33,9 @@ def request(method: str, url: str, *, headers: Optional[Dict[str, str]] = None,
 
 
 def is_live(base_url: str, timeout: float = 1.0) -> bool:
+    """True when a LiteLLM proxy answers there (not just any server on the port)."""
     try:
-        return request("GET", f"{base_url}/health/liveliness", timeout=timeout).status == 200
+        reply = request("GET", f"{base_url}/health/liveliness", timeout=timeout)
     except OSError:
         return False
+    return reply.status == 200 and b"alive" in reply.body
