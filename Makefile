@@ -170,6 +170,10 @@ monitoring-down:
 monitoring-clean:
 	$(RUN) scripts.monitoring clean
 
+.PHONY: monitoring-native  ## Prometheus without Docker (foreground), same config and alerts, on 47090
+monitoring-native:
+	$(RUN) scripts.monitoring native
+
 ## ---- housekeeping -----------------------------------------------------------
 
 .PHONY: clean  ## Remove logs and state (never .env, config.yaml or .venv)
