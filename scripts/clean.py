@@ -26,6 +26,7 @@ def _body(argv: List[str]) -> int:
         if directory.is_dir() and not any(directory.iterdir()):
             directory.rmdir()
     print(">> kept .env, config.yaml and .venv")
+    print(">> monitoring data (Prometheus/Grafana volumes) is kept: `make monitoring-clean` drops it")
     return 0
 
 
