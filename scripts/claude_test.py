@@ -1,0 +1,142 @@
+"""`make test-claude`: a real request through the running proxy the way Claude
+Code makes it, then (when `claude` is installed) a real `claude -p` through it.
+
+The first request copies Claude Code 2.1's wire shape: POST /v1/messages?beta=true,
+streamed, with its anthropic-beta flags and the proxy key as a Bearer token
+(ANTHROPIC_AUTH_TOKEN, see scripts/claude_blocks.py). The second runs the CLI with
+the variables the shell block exports, so it passes exactly when a new shell's
+`claude` would work.
+
+  python -m scripts.claude_test [--model claude-haiku-4-5] [--cli-model MODEL] [--no-cli]
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from typing import Dict, List, Optional, Tuple
+
+from . import settings as settings_mod
+from .claude_blocks import HAIKU_MODEL
+from .errors import ToolkitError, run_main
+from .health import TEST_PROMPT, answered_by
+from .http import Reply, is_live, request
+
+CLAUDE_CODE_BETAS = "claude-code-20250219,interleaved-thinking-2025-05-14,context-management-2025-06-27"
+CLI_TIMEOUT = 180
+
+
+def claude_code_request(cfg: settings_mod.Settings, model: str) -> Tuple[Reply, float]:
+    headers = {"Authorization": f"Bearer {cfg.master_key}", "anthropic-version": "2023-06-01",
+               "anthropic-beta": CLAUDE_CODE_BETAS, "User-Agent": "claude-gateway test-claude"}
+    payload = {"model": model, "max_tokens": 32, "stream": True,
+               "system": [{"type": "text", "text": "You are Claude Code, Anthropic's official CLI for Claude."}],
+               "messages": [{"role": "user", "content": [{"type": "text", "text": TEST_PROMPT}]}]}
+    started = time.monotonic()
+    try:
+        reply = request("POST", f"{cfg.base_url}/v1/messages?beta=true", headers=headers, payload=payload,
+                        timeout=120)
+    except OSError as exc:
+        raise ToolkitError(f"no answer from the proxy at {cfg.base_url} ({exc}): run `make up`") from None
+    return reply, time.monotonic() - started
+
+
+def streamed_text(body: bytes) -> str:
+    """The text of an Anthropic SSE stream (content_block_delta text_delta events)."""
+    parts: List[str] = []
+    for line in body.decode("utf-8", errors="replace").splitlines():
+        if not line.startswith("data:"):
+            continue
+        try:
+            event = json.loads(line[5:].strip())
+        except ValueError:
+            continue
+        if event.get("type") == "content_block_delta" and event.get("delta", {}).get("type") == "text_delta":
+            parts.append(event["delta"].get("text", ""))
+        if event.get("type") == "error":
+            raise ToolkitError(f"the stream ended with an error: {event.get('error')}")
+    return "".join(parts).strip()
+
+
+def cli_environment(cfg: settings_mod.Settings, model: Optional[str]) -> Dict[str, str]:
+    """The calling environment with what the shell block exports in proxy mode."""
+    env = dict(os.environ)
+    env.update({"ANTHROPIC_BASE_URL": cfg.base_url, "ANTHROPIC_AUTH_TOKEN": cfg.master_key or "",
+                "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"})
+    env.setdefault("ANTHROPIC_DEFAULT_HAIKU_MODEL", HAIKU_MODEL)
+    if model:
+        env["ANTHROPIC_MODEL"] = model
+    return env
+
+
+def run_cli(claude: str, cfg: settings_mod.Settings, model: Optional[str]) -> Tuple[dict, float]:
+    started = time.monotonic()
+    try:
+        done = subprocess.run([claude, "-p", TEST_PROMPT, "--output-format", "json"], env=cli_environment(cfg, model),
+                              capture_output=True, text=True, timeout=CLI_TIMEOUT, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise ToolkitError(f"`claude -p` gave no answer within {CLI_TIMEOUT}s: see `make logs`") from None
+    elapsed = time.monotonic() - started
+    try:
+        result = json.loads(done.stdout)
+    except ValueError:
+        detail = (done.stderr or done.stdout).strip().splitlines()
+        raise ToolkitError(f"`claude -p` exited {done.returncode} without a JSON result: "
+                           f"{detail[-1] if detail else 'no output'}") from None
+    if done.returncode != 0 or result.get("is_error"):
+        message = " ".join(str(result.get("result", "")).split())[:400]
+        raise ToolkitError(f"`claude -p` through the proxy failed: {message} (see `make logs`)")
+    return result, elapsed
+
+
+def _version(claude: str) -> str:
+    try:
+        out = subprocess.run([claude, "--version"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return "version unknown"
+    return out.strip().split(" ")[0] or "version unknown"
+
+
+def _body(argv: List[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scripts.claude_test", description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=HAIKU_MODEL, help="model of the wire-format request (default %(default)s)")
+    parser.add_argument("--cli-model", help="ANTHROPIC_MODEL for `claude -p` (default: Claude Code's own choice)")
+    parser.add_argument("--no-cli", action="store_true", help="skip the `claude -p` check")
+    args = parser.parse_args(argv)
+    cfg = settings_mod.load(validate=False)
+    if not cfg.master_key:
+        raise ToolkitError("LITELLM_MASTER_KEY is not set in .env: run `make generate-key`")
+    if not is_live(cfg.base_url, timeout=2.0):
+        raise ToolkitError(f"the proxy is not running at {cfg.base_url}: run `make up`")
+
+    reply, elapsed = claude_code_request(cfg, args.model)
+    if reply.status in (401, 403):
+        raise ToolkitError("the proxy rejects LITELLM_MASTER_KEY from .env (it runs with another key): "
+                           "run `make restart`")
+    if reply.status != 200:
+        detail = " ".join(reply.body.decode(errors="replace").split())[:300]
+        raise ToolkitError(f"POST /v1/messages?beta=true for {args.model} answered {reply.status}: {detail}")
+    print(f">> as Claude Code sends it ({args.model}, streamed, anthropic-beta, Bearer key): "
+          f"{streamed_text(reply.body)!r} in {elapsed:.1f}s from {answered_by(reply.headers)}")
+
+    claude = shutil.which("claude")
+    if args.no_cli:
+        return 0
+    if not claude:
+        print(">> skipped `claude -p`: the Claude Code CLI is not on PATH (npm install -g @anthropic-ai/claude-code)")
+        return 0
+    result, elapsed = run_cli(claude, cfg, args.cli_model)
+    models = ", ".join(result.get("modelUsage", {})) or "model not reported"
+    print(f">> claude -p (Claude Code {_version(claude)}, {models}): {str(result.get('result', '')).strip()!r} "
+          f"in {elapsed:.1f}s through {cfg.base_url}")
+    return 0
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    return run_main(_body, sys.argv[1:] if argv is None else argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
