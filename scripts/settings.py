@@ -131,6 +131,9 @@ def proxy_environment(settings: Settings) -> Dict[str, str]:
     # config.yaml reads the primary's credential from this one variable.
     env["GATEWAY_ANTHROPIC_CREDENTIAL"] = settings.anthropic_credential or ""
     env.setdefault("ANTHROPIC_API_BASE", ANTHROPIC_DEFAULT_BASE)
-    # The bundled cost map is enough; fetching it retries for seconds offline.
+    # LiteLLM's bundled cost map and Anthropic beta-header map are enough; it
+    # would otherwise fetch them from GitHub, the beta map synchronously (5 s
+    # timeout) on the first Bedrock fallback, which Claude Code would wait for.
     env.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    env.setdefault("LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS", "True")
     return env

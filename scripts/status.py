@@ -28,7 +28,6 @@ from .info import installed_version
 
 HTTP_TIMEOUT = 0.8
 SHELL_MARKER = "# >>> claude-gateway >>>"
-RC_FILES = (".zshrc", ".bashrc", ".config/fish/config.fish")
 _LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 
 
@@ -137,7 +136,8 @@ def _iso_from_ms(ms: int) -> str:
 def claude_row() -> str:
     """Where new shells send Claude Code: the shell block decides, the mode file
     (`make toggle-claude`) picks proxy or direct; no block means direct."""
-    blocks = [f"~/{rc}" for rc in RC_FILES if _has_marker(Path.home() / rc)]
+    from .claude_blocks import SHELLS, display_path, rc_path  # only here: status stays quick to import
+    blocks = [display_path(rc_path(shell)) for shell in SHELLS if _has_marker(rc_path(shell))]
     if not blocks:
         return _row("Claude Code", "direct, not through the proxy (no shell block: `make configure-claude`)")
     try:

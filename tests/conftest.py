@@ -20,6 +20,9 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("GATEWAY_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("GATEWAY_LOG_DIR", str(tmp_path / "logs"))
     monkeypatch.setenv("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    # Per-user config (Claude Code mode file, shell rc locations) stays in tmp too.
+    for var in ("XDG_CONFIG_HOME", "ZDOTDIR", "GATEWAY_USER_CONFIG_DIR"):
+        monkeypatch.delenv(var, raising=False)
     for var in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL", "CLAUDE_CODE_OAUTH_TOKEN",
                 "LITELLM_MASTER_KEY", "LITELLM_HOST", "LITELLM_PORT", "AWS_PROFILE", "AWS_REGION",
                 "ANTHROPIC_API_BASE", "AWS_BEDROCK_RUNTIME_ENDPOINT"):

@@ -60,6 +60,7 @@ def test_proxy_environment_scrubs_claude_code_shell_variables(env_file, monkeypa
     assert env["GATEWAY_ANTHROPIC_CREDENTIAL"] == API_KEY
     assert env["ANTHROPIC_API_BASE"] == "https://api.anthropic.com"
     assert env["LITELLM_MASTER_KEY"] == MASTER_KEY
+    assert env["LITELLM_LOCAL_MODEL_COST_MAP"] == env["LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS"] == "True"
 
 
 def test_mask_never_shows_the_whole_secret():
