@@ -7,7 +7,8 @@ from .errors import ToolkitError, run_main
 from .proxy import running_pid
 
 # Files the toolkit keeps in the state directory.
-STATE_FILES = ("proxy.pid", "up.lock")
+STATE_FILES = ("proxy.pid", "up.lock", "models-seen.json")
+LOG_PATTERNS = ("proxy.log*", "sso-refresh.log*")
 
 
 def _body(argv: List[str]) -> int:
@@ -17,7 +18,8 @@ def _body(argv: List[str]) -> int:
         raise ToolkitError(f"the proxy is running (pid {pid}): run `make down` first, then `make clean`")
     # Only files the toolkit writes, so a state or log dir moved onto a shared
     # directory by GATEWAY_STATE_DIR / GATEWAY_LOG_DIR loses nothing else.
-    owned = [*paths.log_dir().glob("proxy.log*"), *(paths.state_dir() / name for name in STATE_FILES)]
+    owned = [*(log for pattern in LOG_PATTERNS for log in paths.log_dir().glob(pattern)),
+             *(paths.state_dir() / name for name in STATE_FILES)]
     for item in owned:
         if item.is_file():
             item.unlink()
@@ -26,7 +28,7 @@ def _body(argv: List[str]) -> int:
         if directory.is_dir() and not any(directory.iterdir()):
             directory.rmdir()
     print(">> kept .env, config.yaml and .venv")
-    print(">> monitoring data (Prometheus/Grafana volumes) is kept: `make monitoring-clean` drops it")
+    print(">> monitoring data (Docker volumes, state/monitoring) is kept: `make monitoring-clean` drops the volumes")
     return 0
 
 

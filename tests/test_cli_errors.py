@@ -95,10 +95,13 @@ def test_clean_keeps_env_and_foreign_files(env_file, isolated):
     path = env_file(LITELLM_MASTER_KEY=MASTER_KEY, ANTHROPIC_API_KEY=API_KEY)
     (isolated / "logs").mkdir()
     (isolated / "logs" / "proxy.log").write_text("x")
+    (isolated / "logs" / "sso-refresh.log.1").write_text("x")
     (isolated / "state").mkdir()
     (isolated / "state" / "proxy.pid").write_text("999999999\n")
+    (isolated / "state" / "models-seen.json").write_text("{}")
     (isolated / "state" / "someone-elses.txt").write_text("keep")
     result = run("scripts.clean")
     assert result.returncode == 0, result.stderr
     assert path.exists() and (isolated / "state" / "someone-elses.txt").read_text() == "keep"
     assert not (isolated / "logs").exists() and not (isolated / "state" / "proxy.pid").exists()
+    assert not (isolated / "state" / "models-seen.json").exists()
