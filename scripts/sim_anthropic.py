@@ -10,8 +10,9 @@ ones) in `x-api-key` or as `Authorization: Bearer sk-ant-api*` (what anthropic S
 2.x sends), or an OAuth token `Authorization: Bearer sk-ant-oat*`, accepted only
 together with `anthropic-beta: oauth-2025-04-20`. `anthropic-version` is required.
 
-Faults (sim_faults): 429/throttle -> rate_limit_error with retry-after and the
-anthropic-ratelimit-* headers; 529 -> overloaded_error; 500/503 -> api_error;
+Faults (sim_faults): 429/throttle -> rate_limit_error with retry-after (the fault's
+retry_after, default 5) and the anthropic-ratelimit-* headers; 529 -> overloaded_error;
+500/503 -> api_error (these carry retry-after only when the fault sets retry_after);
 expired_token -> 401 "OAuth token has expired..."; overloaded_midstream -> an SSE
 `event: error` overloaded_error after a few deltas (a 529 for non-streaming calls).
 """
@@ -26,7 +27,7 @@ from aiohttp import web
 
 from .sim_faults import REC, Fault, SimState, control_routes, pre_fault, pump_stream, recorder
 from .sim_messages import DEFAULT_MODELS, build_message, estimate_tokens, message_events, \
-    new_id, validate_common
+    MID_SYSTEM_BETA, MID_SYSTEM_MODELS, new_id, validate_common
 
 ALLOWED_KEYS = {"model", "messages", "max_tokens", "system", "metadata", "stop_sequences",
                 "stream", "temperature", "top_p", "top_k", "tools", "tool_choice", "thinking",
@@ -179,8 +180,17 @@ class AnthropicSim:
         status, kind, message = FAULT_ERRORS[fault.mode]
         headers = {}
         if status == 429:
-            headers = {"retry-after": str(int(fault.retry_after)), **ratelimit_headers(0, fault.retry_after)}
+            window = 5 if fault.retry_after is None else fault.retry_after
+            headers = {"retry-after": str(int(window)), **ratelimit_headers(0, window)}
+        elif fault.retry_after is not None:
+            # Only when the fault asks for it: whether the real API sends retry-after with a
+            # 5xx/529 is not documented, and without one LiteLLM cools down for cooldown_time.
+            headers = {"retry-after": str(int(fault.retry_after))}
         return error_response(status, kind, message, headers)
+
+    @staticmethod
+    def _mid_system(request: web.Request, body: dict) -> bool:
+        return body["model"] in MID_SYSTEM_MODELS and MID_SYSTEM_BETA in request[REC]["anthropic_beta"]
 
     # --- handlers ------------------------------------------------------------------------------
 
@@ -190,7 +200,7 @@ class AnthropicSim:
                                                                 ("model", "messages", "max_tokens"))
         if err:
             return err
-        problem = validate_common(body)
+        problem = validate_common(body, self._mid_system(request, body))
         if problem:
             return error_response(400, "invalid_request_error", problem)
         stream = body.get("stream") is True
@@ -222,7 +232,7 @@ class AnthropicSim:
         body, err = (None, err) if err else await self._body(request, allowed, ("model", "messages"))
         if err:
             return err
-        problem = validate_common({**body, "max_tokens": 1 << 30})
+        problem = validate_common({**body, "max_tokens": 1 << 30}, self._mid_system(request, body))
         if problem:
             return error_response(400, "invalid_request_error", problem)
         return web.json_response({"input_tokens": estimate_tokens(body)},

@@ -24,7 +24,8 @@ from aiohttp import web
 from .aws_eventstream import encode_event, encode_exception
 from .sim_converse import converse_events, converse_reply, converse_to_messages
 from .sim_faults import REC, Fault, SimState, control_routes, pre_fault, pump_stream, recorder
-from .sim_messages import DEFAULT_MODELS, build_message, message_events, new_id, validate_common
+from .sim_messages import DEFAULT_MODELS, MID_SYSTEM_MODELS, build_message, message_events, new_id, \
+    validate_common
 from .sim_sigv4 import SigV4Checker
 
 SERVICE_FAULT = ":http://internal.amazon.com/coral/com.amazon.bedrock/"
@@ -44,6 +45,11 @@ BEDROCK_BETAS = {
     "dangerous-tool-use-2026-09-03", "mid-conversation-output-config-2026-07-01",
     "mid-conversation-tool-changes-2026-07-01", "thinking-binding-controls-2026-08-01",
     "thinking-display-updates-2026-08-18"}
+# Models whose InvokeModel body may carry output_config (effort, format), as LiteLLM 1.106's
+# model map flags them (supports_output_config); the others reject the key like any extraneous one.
+OUTPUT_CONFIG_MODELS = {"claude-opus-4-5-20251101", "claude-opus-4-6", "claude-sonnet-4-6", "claude-opus-4-7",
+                        "claude-opus-4-8", "claude-sonnet-5"}
+OUTPUT_CONFIG_KEYS = {"effort", "format"}
 # Anthropic id -> (inference types, lifecycle, has a global. profile); unlisted models are
 # profile-only, ACTIVE and global. No current Claude model allows on-demand (bare id) calls.
 TRAITS = {"claude-opus-4-1-20250805": (["INFERENCE_PROFILE"], "ACTIVE", False),
@@ -101,11 +107,16 @@ def _entry(model) -> dict:
             "status": status, "global": has_global, **spec}
 
 
-def validate_invoke(body: dict, betas_ok: set) -> Optional[str]:
-    extra = [k for k in body if k not in INVOKE_KEYS]
+def validate_invoke(body: dict, betas_ok: set, anthropic_id: Optional[str] = None) -> Optional[str]:
+    allowed = INVOKE_KEYS | ({"output_config"} if anthropic_id in OUTPUT_CONFIG_MODELS else set())
+    extra = [k for k in body if k not in allowed]
     if extra:
         return (f"Malformed input request: #: extraneous key [{extra[0]}] is not permitted, "
                 "please reformat your input and try again.")
+    output_config = body.get("output_config", {})
+    bad = sorted(set(output_config) - OUTPUT_CONFIG_KEYS) if isinstance(output_config, dict) else ["output_config"]
+    if bad:
+        return f"output_config.{bad[0]}: Extra inputs are not permitted"
     if body.get("anthropic_version") != "bedrock-2023-05-31":
         return "invalid anthropic_version"
     betas = body.get("anthropic_beta", [])
@@ -115,15 +126,21 @@ def validate_invoke(body: dict, betas_ok: set) -> Optional[str]:
         if key not in body:
             return (f"Malformed input request: #: required key [{key}] not found, "
                     "please reformat your input and try again.")
-    return validate_common(body)
+    # No beta needed here: LiteLLM never forwards mid-conversation-system-* to Bedrock and keeps
+    # the turns in place for these models (its model map: supports_mid_conversation_system).
+    return validate_common(body, anthropic_id in MID_SYSTEM_MODELS)
 
 
 class BedrockSim:
     def __init__(self, models: Optional[Iterable] = None, credentials: Optional[tuple] = None,
                  expired_tokens: Iterable[str] = ("expired-token",), profile_prefixes: Optional[dict] = None,
-                 betas: Optional[Iterable[str]] = None, fault: Optional[Fault] = None):
+                 betas: Optional[Iterable[str]] = None, fault: Optional[Fault] = None,
+                 denied_actions: Iterable[str] = ()):
         """credentials: (access_key, secret_key) to verify signatures; profile_prefixes:
-        {region: ["global", ...]} overriding the geography prefixes a region offers."""
+        {region: ["global", ...]} overriding the geography prefixes a region offers;
+        denied_actions: control-plane operations (ListFoundationModels, ListInferenceProfiles)
+        answered with AccessDeniedException, as for an IAM policy that lacks them."""
+        self.denied_actions = set(denied_actions)
         self.models = [_entry(m) for m in (models or [bedrock_id for _, _, bedrock_id in DEFAULT_MODELS])]
         self.by_id = {m["modelId"]: m for m in self.models}
         self.sigv4 = SigV4Checker(credentials, set(expired_tokens))
@@ -202,9 +219,9 @@ class BedrockSim:
             return None, None, err
         if translate:
             body, problem = translate(body)
-            problem = problem or validate_invoke(body, self.betas)
+            problem = problem or validate_invoke(body, self.betas, entry["anthropic_id"])
         else:
-            problem = validate_invoke(body, self.betas)
+            problem = validate_invoke(body, self.betas, entry["anthropic_id"])
         if problem:
             return None, None, invalid(problem)
         fault = self.state.take_fault(request[REC]["model"])
@@ -267,10 +284,20 @@ class BedrockSim:
 
     # --- control plane -----------------------------------------------------------------------
 
+    def _denied(self, action: str) -> Optional[web.Response]:
+        if action not in self.denied_actions:
+            return None
+        return aws_error(403, "AccessDeniedException", f"User: arn:aws:sts::{ACCOUNT}:assumed-role/Developer/sim "
+                         f"is not authorized to perform: bedrock:{action} because no identity-based policy "
+                         f"allows the bedrock:{action} action")
+
     async def list_foundation_models(self, request: web.Request) -> web.Response:
         err = self.sigv4.check(request, await request.read())
         if err:
             return aws_error(*err)
+        denied = self._denied("ListFoundationModels")
+        if denied:
+            return denied
         q, region = request.query, request[REC]["region"]
         for key, allowed in (("byOutputModality", ("TEXT", "IMAGE", "EMBEDDING")),
                              ("byInferenceType", ("ON_DEMAND", "PROVISIONED")),
@@ -288,6 +315,9 @@ class BedrockSim:
         err = self.sigv4.check(request, await request.read())
         if err:
             return aws_error(*err)
+        denied = self._denied("ListInferenceProfiles")
+        if denied:
+            return denied
         q = request.query
         try:
             size = int(q.get("maxResults", 1000))

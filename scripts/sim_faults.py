@@ -4,7 +4,7 @@ Each simulator owns one SimState. Faults are set at startup (CLI) or at run
 time through the control API mounted on every simulator port:
 
     POST /_sim/fault     {"mode": ..., "count": N|null, "retry_after": s, "delay": s,
-                          "models": [...], "exception": "throttlingException"}
+                          "models": [...], "exception": "throttlingException", "after": N}
     GET  /_sim/requests  -> [{upstream, method, path, model, stream, auth_kind,
                               status, fault, t, ...}]
     POST /_sim/reset     clears records and the fault
@@ -14,9 +14,15 @@ Semantics: a fault applies to inference requests only (Anthropic /v1/messages;
 Bedrock invoke, invoke-with-response-stream, converse, converse-stream), after auth
 and validation passed, so a rejected request never uses it up. `count` is decremented
 per request it is applied to; `models` restricts it to model ids equal to or
-containing one of the strings. Mid-stream modes fire after MIDSTREAM_AFTER content
-deltas. Each simulator maps the modes to its own wire errors (sim_anthropic,
-sim_bedrock FAULT_ERRORS). "Connection refused" is not a mode: use a closed port.
+containing one of the strings. Mid-stream modes fire after `after` content deltas
+(default MIDSTREAM_AFTER; 0: before any content, as an overloaded API often does
+right after message_start), `delay` seconds after them, so the bytes before the cut
+reach the client in reads of their own, as with a real upstream dying mid-answer.
+Each simulator maps the modes to its own wire errors (sim_anthropic, sim_bedrock
+FAULT_ERRORS). "Connection refused" is not a mode: use a closed port.
+
+"trickle" is no failure: a stream whose frames come `delay` seconds apart (a long
+generation), to prove that timeouts apply per read and never cut one.
 
 SimControl is the matching client for tests and the demo (stdlib only, so it
 works from any thread or process).
@@ -33,7 +39,7 @@ from typing import Optional
 
 from aiohttp import web
 
-MODES = ("429", "529", "500", "503", "slow", "drop_midstream", "overloaded_midstream",
+MODES = ("429", "529", "500", "503", "slow", "trickle", "drop_midstream", "overloaded_midstream",
          "throttle", "expired_token", "none")
 MAX_RECORDS = 10000  # bounded so long benchmark runs do not grow memory
 REC = web.RequestKey("rec", dict)  # the request's record in the log, filled in by handlers
@@ -43,10 +49,11 @@ REC = web.RequestKey("rec", dict)  # the request's record in the log, filled in 
 class Fault:
     mode: str
     count: Optional[int] = None  # None = until cleared
-    retry_after: float = 5
-    delay: float = 0
+    retry_after: Optional[float] = None  # None: 429s say 5 s, other errors send no retry-after
+    delay: float = 0  # "slow": before the first byte; "trickle": between stream frames; mid-stream: before the cut
     models: Optional[list] = None  # substrings of model ids the fault applies to
     exception: Optional[str] = None  # Bedrock in-stream exception type override
+    after: Optional[int] = None  # mid-stream modes: content deltas sent first (None: MIDSTREAM_AFTER)
 
     def matches(self, model: Optional[str]) -> bool:
         if not self.models:
@@ -56,7 +63,7 @@ class Fault:
 
 def make_fault(spec: dict) -> Optional[Fault]:
     """Validate a control-API/CLI fault spec; mode "none" means no fault."""
-    unknown = set(spec) - {"mode", "count", "retry_after", "delay", "models", "exception"}
+    unknown = set(spec) - {"mode", "count", "retry_after", "delay", "models", "exception", "after"}
     if unknown:
         raise ValueError(f"unknown fault option(s): {', '.join(sorted(unknown))}")
     mode = str(spec.get("mode", ""))
@@ -71,12 +78,13 @@ def make_fault(spec: dict) -> Optional[Fault]:
     if models is not None and not isinstance(models, list):
         raise ValueError("models must be a list of model ids")
     retry_after, delay = spec.get("retry_after"), spec.get("delay")
-    return Fault(mode, count, 5.0 if retry_after is None else float(retry_after),
-                 0.0 if delay is None else float(delay), models, spec.get("exception"))
+    return Fault(mode, count, None if retry_after is None else float(retry_after),
+                 0.0 if delay is None else float(delay), models, spec.get("exception"),
+                 None if spec.get("after") is None else int(spec["after"]))
 
 
 def parse_fault_arg(text: str) -> Optional[Fault]:
-    """CLI form: MODE[,count=N][,retry_after=S][,delay=S][,models=a|b][,exception=X]."""
+    """CLI form: MODE[,count=N][,retry_after=S][,delay=S][,models=a|b][,exception=X][,after=N]."""
     mode, *opts = text.split(",")
     spec: dict = {"mode": mode}
     for opt in opts:
@@ -201,6 +209,8 @@ async def pre_fault(request: web.Request, fault: Optional[Fault], stream: bool, 
     if fault.mode == "slow":
         await asyncio.sleep(fault.delay)
         return None
+    if fault.mode == "trickle":
+        return None  # a healthy but slow stream: pump_stream spaces the frames out
     if fault.mode in ("drop_midstream", "overloaded_midstream") and stream:
         return None
     if fault.mode == "drop_midstream":
@@ -215,9 +225,14 @@ async def pump_stream(request, resp, frames, fault, error_frame: bytes):
     cut = -1
     if midstream:
         deltas = [i for i, (_, is_delta) in enumerate(frames) if is_delta]
-        cut = deltas[min(MIDSTREAM_AFTER, len(deltas) - 1)] if deltas else 1
+        after = MIDSTREAM_AFTER if fault.after is None else max(0, fault.after)
+        cut = deltas[min(after, len(deltas) - 1)] if deltas else 1
     for i, (data, _) in enumerate(frames):
+        if i and fault is not None and fault.mode == "trickle":
+            await asyncio.sleep(fault.delay)
         if i == cut:
+            if fault.delay:
+                await asyncio.sleep(fault.delay)
             if fault.mode == "drop_midstream":
                 drop_connection(request)
                 return resp

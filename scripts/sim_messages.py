@@ -44,6 +44,10 @@ DEFAULT_MODELS = [
     ("claude-opus-4-20250514", "Claude Opus 4", "anthropic.claude-opus-4-20250514-v1:0"),
     ("claude-sonnet-4-20250514", "Claude Sonnet 4", "anthropic.claude-sonnet-4-20250514-v1:0"),
 ]
+# Claude 4.8+ and the 5 family take role "system" turns after the first one (Claude Code's
+# reminders; on the API with the beta below); older models reject the role anywhere.
+MID_SYSTEM_MODELS = ("claude-opus-4-8", "claude-sonnet-5")
+MID_SYSTEM_BETA = "mid-conversation-system-2026-04-07"
 THINKING_TEXT = "The request is simple; the simulator answers it deterministically."
 CACHE_MIN_TOKENS, CACHE_TTL = 1024, 300
 TEXT_CHUNK_WORDS = 3
@@ -75,8 +79,10 @@ def estimate_tokens(body: dict) -> int:
     return max(1, len(json.dumps(parts, separators=(",", ":"))) // 4)
 
 
-def validate_common(body: dict) -> Optional[str]:
-    """Checks the real API applies to the Messages body (shared with Bedrock invoke)."""
+def validate_common(body: dict, mid_system: bool = False) -> Optional[str]:
+    """Checks the real API applies to the Messages body (shared with Bedrock invoke).
+
+    mid_system: the model and request allow role "system" turns after the first turn."""
     mt = body.get("max_tokens")
     if not isinstance(mt, int) or isinstance(mt, bool) or mt < 1:
         return "max_tokens: Input should be a valid integer greater than or equal to 1"
@@ -86,12 +92,19 @@ def validate_common(body: dict) -> Optional[str]:
     system = body.get("system")
     if system is not None and not isinstance(system, (str, list)):
         return "system: Input should be a valid string or list of text blocks"
-    return _validate_messages(msgs) or _validate_tools(body) or _validate_thinking(body)
+    return _validate_messages(msgs, mid_system) or _validate_tools(body) or _validate_thinking(body)
 
 
-def _validate_messages(msgs: list) -> Optional[str]:
+def _role(msgs: list, i: int) -> Optional[str]:
+    return msgs[i].get("role") if 0 <= i < len(msgs) and isinstance(msgs[i], dict) else None
+
+
+def _validate_messages(msgs: list, mid_system: bool = False) -> Optional[str]:
     for i, msg in enumerate(msgs):
-        if not isinstance(msg, dict) or msg.get("role") not in ("user", "assistant"):
+        # A mid-conversation system turn follows a user turn and ends the list or precedes an assistant turn.
+        placed = mid_system and _role(msgs, i - 1) == "user" and _role(msgs, i + 1) in (None, "assistant")
+        if not isinstance(msg, dict) or msg.get("role") not in ("user", "assistant") and not (
+                placed and msg.get("role") == "system"):
             return f"messages.{i}.role: Input should be 'user' or 'assistant'"
         content = msg.get("content")
         if isinstance(content, str):

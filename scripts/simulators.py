@@ -6,7 +6,7 @@
         [--anthropic-api-key KEY ...] [--anthropic-oauth-token TOKEN ...]
         [--anthropic-models id,id] [--bedrock-models id,id]
         [--bedrock-access-key AKID --bedrock-secret-key SECRET] [--bedrock-expired-token TOKEN ...]
-        [--bedrock-profile-prefixes REGION=global[,us] ...]
+        [--bedrock-profile-prefixes REGION=global[,us] ...] [--bedrock-deny-action ListFoundationModels ...]
 
 Port 0 picks a free port. When both listen it prints one line to stdout:
     SIMULATORS READY anthropic=http://127.0.0.1:P bedrock=http://127.0.0.1:Q
@@ -52,6 +52,8 @@ def parse_args(argv: list) -> argparse.Namespace:
                    help="X-Amz-Security-Token values treated as expired (default: expired-token)")
     p.add_argument("--bedrock-profile-prefixes", action="append", default=[], type=_prefixes,
                    help="REGION=geo[,geo]: inference-profile prefixes that region offers, e.g. us-east-1=global")
+    p.add_argument("--bedrock-deny-action", action="append", default=[],
+                   help="answer this control-plane operation (e.g. ListFoundationModels) with AccessDeniedException")
     args = p.parse_args(argv)
     if bool(args.bedrock_access_key) != bool(args.bedrock_secret_key):
         p.error("--bedrock-access-key and --bedrock-secret-key go together")
@@ -82,7 +84,8 @@ def build_sims(args: argparse.Namespace) -> tuple:
     creds = (args.bedrock_access_key, args.bedrock_secret_key) if args.bedrock_access_key else None
     bedrock = BedrockSim(models=args.bedrock_models, credentials=creds,
                          expired_tokens=args.bedrock_expired_token or ("expired-token",),
-                         profile_prefixes=dict(args.bedrock_profile_prefixes), fault=args.bedrock_fault)
+                         profile_prefixes=dict(args.bedrock_profile_prefixes), fault=args.bedrock_fault,
+                         denied_actions=args.bedrock_deny_action)
     return anthropic, bedrock
 
 
