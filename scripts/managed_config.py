@@ -33,6 +33,9 @@ MARKER = re.compile(r"^(?P<indent>[ \t]*)# (?P<dir>>>>|<<<) managed by make upda
                     r"(?P<part>[a-z]+) (?P=dir)[ \t]*$")
 ANTHROPIC_PARAMS = ("api_key: os.environ/GATEWAY_ANTHROPIC_CREDENTIAL",)
 BEDROCK_PARAMS = ("aws_region_name: os.environ/AWS_REGION",)
+# Bedrock is the last resort: never cool it down (LiteLLM 1.106.2 can also cool the
+# fallback down for the primary's mid-stream failure; see config.yaml).
+BEDROCK_MODEL_INFO = ("model_info:", "  cooldown_time: 0  # never cool down the last resort (see router_settings)")
 RESTORE = "put the marker lines back (see `git show HEAD:config.yaml`)"
 
 
@@ -126,9 +129,10 @@ def _scalar(value: str) -> str:
         else json.dumps(value)
 
 
-def _deployment(indent: str, name: str, model: str, params: tuple) -> List[str]:
-    return [f"{indent}- model_name: {_scalar(name)}", f"{indent}  litellm_params:",
-            f"{indent}    model: {_scalar(model)}"] + [f"{indent}    {p}" for p in params]
+def _deployment(indent: str, name: str, model: str, params: tuple, info: tuple = ()) -> List[str]:
+    return ([f"{indent}- model_name: {_scalar(name)}", f"{indent}  litellm_params:",
+             f"{indent}    model: {_scalar(model)}"] + [f"{indent}    {p}" for p in params]
+            + [f"{indent}  {line}" for line in info])
 
 
 def render_models(entries: List[Entry], indent: str) -> List[str]:
@@ -139,7 +143,8 @@ def render_models(entries: List[Entry], indent: str) -> List[str]:
             lines += _deployment(indent, entry.name, f"anthropic/{entry.anthropic.upstream_id}", ANTHROPIC_PARAMS)
         if entry.bedrock:
             name = f"{entry.name}-bedrock" if entry.anthropic else entry.name
-            lines += _deployment(indent, name, f"bedrock/{entry.bedrock.upstream_id}", BEDROCK_PARAMS)
+            lines += _deployment(indent, name, f"bedrock/{entry.bedrock.upstream_id}", BEDROCK_PARAMS,
+                                 BEDROCK_MODEL_INFO)
     return lines
 
 

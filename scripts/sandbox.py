@@ -97,15 +97,18 @@ def write_env(path: Path, values: Dict[str, str]) -> None:
 
 
 def start_stack(workdir: Path, *, oauth: bool = False, sim_args: Iterable[str] = (),
-                extra_env: Optional[Dict[str, str]] = None) -> Stack:
-    """Simulators + a proxy started by `scripts.proxy up`; call .stop() when done."""
+                extra_env: Optional[Dict[str, str]] = None, anthropic_base: Optional[str] = None) -> Stack:
+    """Simulators + a proxy started by `scripts.proxy up`; call .stop() when done.
+
+    anthropic_base: ANTHROPIC_API_BASE for the .env instead of the simulator (e.g. a closed
+    port, for "connection refused"); the .env wins over extra_env for that variable."""
     workdir.mkdir(parents=True, exist_ok=True)
     sims = start_simulators(sim_args)
     port = free_port()
     dotenv = {
         "LITELLM_MASTER_KEY": MASTER_KEY,
         "LITELLM_PORT": str(port),
-        "ANTHROPIC_API_BASE": sims.anthropic_url,
+        "ANTHROPIC_API_BASE": anthropic_base or sims.anthropic_url,
         "AWS_BEDROCK_RUNTIME_ENDPOINT": sims.bedrock_url,
         "AWS_REGION": "us-west-2",
         "AWS_ACCESS_KEY_ID": AWS_ACCESS_KEY,

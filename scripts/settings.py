@@ -136,4 +136,10 @@ def proxy_environment(settings: Settings) -> Dict[str, str]:
     # timeout) on the first Bedrock fallback, which Claude Code would wait for.
     env.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     env.setdefault("LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS", "True")
+    # config.yaml's upstream timeouts, seconds of silence per read (.env or shell may
+    # override): a stalled stream fails over long before Claude Code's own 300 s idle
+    # limit; a non-streaming answer arrives whole, so it may take as long as a generation.
+    # Always set: LiteLLM fails every request when request_timeout's variable is missing.
+    env.setdefault("GATEWAY_STREAM_TIMEOUT", "120")
+    env.setdefault("GATEWAY_REQUEST_TIMEOUT", "600")
     return env
