@@ -52,6 +52,11 @@ logs:
 demo: install
 	$(RUN) scripts.demo
 
+.PHONY: bench  ## Measure the proxy against the direct path on simulated upstreams (JSON=1 for JSON)
+bench:
+	@$(PYTHON) -m scripts.install >&2
+	$(RUN) scripts.bench $(if $(JSON),--json)
+
 ## ---- checks against the running proxy -------------------------------------
 
 .PHONY: health  ## Liveness, readiness, configured upstreams (non-zero when unhealthy)
