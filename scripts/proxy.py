@@ -26,10 +26,11 @@ def start_timeout() -> float:
 
 
 def litellm_command(cfg: settings_mod.Settings) -> List[str]:
-    litellm = paths.venv_bin("litellm")
-    if not litellm.exists():
-        raise ToolkitError(f"{litellm} not found: run `make install`")
-    return [str(litellm), "--config", str(paths.config_file()),
+    if not paths.venv_bin("litellm").exists():
+        raise ToolkitError(f"{paths.venv_bin('litellm')} not found: run `make install`")
+    # scripts.litellm_main is LiteLLM's own CLI with boto3 preloaded (see there);
+    # run from PROJECT_DIR, and "litellm" in its command line marks it as ours.
+    return [str(paths.venv_bin("python")), "-m", "scripts.litellm_main", "--config", str(paths.config_file()),
             "--host", cfg.host, "--port", str(cfg.port)]
 
 

@@ -136,6 +136,8 @@ def proxy_environment(settings: Settings) -> Dict[str, str]:
     # timeout) on the first Bedrock fallback, which Claude Code would wait for.
     env.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     env.setdefault("LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS", "True")
+    # Warnings and errors only: the per-request access lines cost CPU (make bench).
+    env.setdefault("LITELLM_LOG", "WARNING")
     # config.yaml's upstream timeouts, seconds of silence per read (.env or shell may
     # override): a stalled stream fails over long before Claude Code's own 300 s idle
     # limit; a non-streaming answer arrives whole, so it may take as long as a generation.
