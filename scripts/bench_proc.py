@@ -6,16 +6,10 @@ import os
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from .procs import stat_fields
+
 PROC = Path("/proc")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
-def _stat_fields(pid: int) -> Optional[List[str]]:
-    """Fields of /proc/<pid>/stat after the command name (field 3 onwards)."""
-    try:
-        return (PROC / str(pid) / "stat").read_text().rsplit(") ", 1)[1].split()
-    except (OSError, IndexError):
-        return None
 
 
 def tree(pid: int) -> List[int]:
@@ -25,7 +19,7 @@ def tree(pid: int) -> List[int]:
     children: Dict[int, List[int]] = {}
     for entry in PROC.iterdir():
         if entry.name.isdigit():
-            fields = _stat_fields(int(entry.name))
+            fields = stat_fields(int(entry.name))
             if fields:
                 children.setdefault(int(fields[1]), []).append(int(entry.name))
     found, todo = [], [pid]
@@ -42,7 +36,7 @@ def cpu_seconds(pids: List[int]) -> Optional[float]:
         return None
     ticks = 0
     for pid in pids:
-        fields = _stat_fields(pid)
+        fields = stat_fields(pid)
         if fields:
             ticks += int(fields[11]) + int(fields[12])  # utime, stime
     return ticks / CLOCK_TICKS

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 
 def is_alive(pid: int) -> bool:
@@ -85,14 +85,21 @@ def terminate(pid: int, timeout: float = 15.0) -> None:
             os.kill(pid, sig)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if not is_alive(pid) or _is_zombie(pid):
+            if not is_alive(pid) or is_zombie(pid):
                 return
             time.sleep(0.1)
 
 
-def _is_zombie(pid: int) -> bool:
-    stat = Path(f"/proc/{pid}/stat")
+def stat_fields(pid: int) -> Optional[List[str]]:
+    """Fields of /proc/<pid>/stat after the command name (state, ppid, ...); None
+    when the process is gone or there is no /proc (macOS). The name may itself
+    hold ") ", so the split is at the last one."""
     try:
-        return stat.read_text().split(") ", 1)[1].startswith("Z")
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()
     except (OSError, IndexError):
-        return False
+        return None
+
+
+def is_zombie(pid: int) -> bool:
+    fields = stat_fields(pid)
+    return bool(fields) and fields[0] == "Z"

@@ -84,7 +84,7 @@ def wait_until_live(cfg: settings_mod.Settings, pid: int, timeout: float) -> flo
         elapsed = time.monotonic() - started
         if is_live(cfg.base_url, timeout=1.0):
             return elapsed
-        if not procs.is_alive(pid) or procs._is_zombie(pid):
+        if not procs.is_alive(pid) or procs.is_zombie(pid):
             raise RuntimeError("the proxy exited during start-up")
         if elapsed > timeout:
             raise RuntimeError(f"no answer from {cfg.base_url} after {timeout:.0f}s")

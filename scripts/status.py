@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-from . import configfile, paths, platform_info, proxy, service_status, settings as settings_mod, sso_profile
+from . import configfile, paths, platform_info, procs, proxy, service_status, settings as settings_mod, sso_profile
 from .errors import ToolkitError, run_main
 from .http import request
 from .info import installed_version
@@ -57,7 +57,7 @@ def _ask_proxy(cfg: settings_mod.Settings) -> Dict[str, object]:
 def uptime(pid: int) -> Optional[str]:
     seconds: Optional[float] = None
     try:
-        start_ticks = int(Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()[19])
+        start_ticks = int((procs.stat_fields(pid) or [])[19])
         since_boot = float(Path("/proc/uptime").read_text().split()[0])
         seconds = since_boot - start_ticks / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError):
