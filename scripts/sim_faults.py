@@ -31,13 +31,13 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import json
 import time
-import urllib.request
 from dataclasses import asdict, dataclass
 from typing import Optional
 
 from aiohttp import web
+
+from .http import request as http_request  # the handlers name their aiohttp argument `request`
 
 MODES = ("429", "529", "500", "503", "slow", "trickle", "drop_midstream", "overloaded_midstream",
          "throttle", "expired_token", "none")
@@ -250,11 +250,10 @@ class SimControl:
         self.timeout = timeout
 
     def _call(self, method: str, path: str, body=None):
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.base_url + path, data=data, method=method,
-                                     headers={"content-type": "application/json"})
-        with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-            return json.loads(resp.read())
+        reply = http_request(method, self.base_url + path, payload=body, timeout=self.timeout)
+        if reply.status >= 300:  # a bad fault spec must stop the test, not pass unnoticed
+            raise RuntimeError(f"{method} {path} answered {reply.status}: {reply.body.decode(errors='replace')}")
+        return reply.json()
 
     def set_fault(self, mode: str, count: Optional[int] = None, **opts) -> dict:
         return self._call("POST", "/_sim/fault", {"mode": mode, "count": count, **opts})
