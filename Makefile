@@ -75,7 +75,7 @@ models:
 info:
 	$(RUN) scripts.info
 
-## ---- services and AWS SSO (issue 4) ------------------------------------------
+## ---- services and AWS SSO ------------------------------------------
 
 .PHONY: start  ## AWS SSO login when needed, then start the proxy
 start:
@@ -125,7 +125,7 @@ uninstall-all:
 	-@$(MAKE) --no-print-directory remove-claude
 	@echo ">> removed services and shell setup; .env and config.yaml are kept"
 
-## ---- Claude Code integration (issue 5) -----------------------------------------
+## ---- Claude Code integration -----------------------------------------
 
 .PHONY: configure-claude  ## Add the proxy block to your shell profile (SHELLS="zsh bash fish" to choose)
 configure-claude:
@@ -151,7 +151,7 @@ toggle-claude:
 test-claude:
 	$(RUN) scripts.claude_test
 
-## ---- models (issue 6) ----------------------------------------------------------
+## ---- models ----------------------------------------------------------
 
 .PHONY: update-models  ## Discover Claude models on Anthropic and Bedrock into config.yaml (DRY_RUN=1 to preview)
 update-models:
@@ -161,7 +161,7 @@ update-models:
 show-models:
 	$(RUN) scripts.models show
 
-## ---- monitoring (issue 7) ------------------------------------------------------
+## ---- monitoring ------------------------------------------------------
 
 .PHONY: monitoring  ## Start Prometheus (47090) and Grafana (47300) with docker-compose
 monitoring:
@@ -188,3 +188,7 @@ clean:
 .PHONY: check  ## Run the test suite (what CI runs)
 check: install
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+.PHONY: check-fast  ## The tests that start no proxy or CLI (-m "not e2e"), in well under a minute
+check-fast: install
+	$(PY) -m pytest -m "not e2e" $(PYTEST_ARGS)

@@ -27,13 +27,15 @@ import time
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-from . import bench_failover, bench_proc, configfile, paths, procs
-from .bench_load import Result, Target, percentile, run, single
-from .bench_report import render, to_json
-from .bench_rows import build_rows
-from .errors import ToolkitError, run_main
-from .info import installed_version
-from .sandbox import API_KEY, Stack, start_stack
+from scripts.core import configfile, paths, procs
+from scripts.core.errors import ToolkitError, entry_point
+from scripts.gateway.client import installed_version
+from scripts.perf import failover as bench_failover
+from scripts.perf import proc as bench_proc
+from scripts.perf.load import Result, Target, percentile, run, single
+from scripts.perf.report import render, to_json
+from scripts.perf.rows import build_rows
+from scripts.sim.sandbox import API_KEY, Stack, start_stack
 
 REGION = "us-west-2"  # the sandbox's AWS_REGION
 PACKAGES = ("litellm", "fastapi", "starlette", "uvicorn", "uvloop", "httptools", "httpx", "aiohttp", "pydantic")
@@ -213,9 +215,4 @@ def _body(argv: List[str]) -> int:
     return 0
 
 
-def main(argv: List[str]) -> int:
-    return run_main(_body, argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+main = entry_point(__name__, _body)

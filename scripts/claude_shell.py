@@ -14,16 +14,20 @@
 New shells export ANTHROPIC_BASE_URL (the proxy) and ANTHROPIC_AUTH_TOKEN (the
 proxy key, read from .env at shell start, never written into the rc file). Why
 ANTHROPIC_AUTH_TOKEN and not ANTHROPIC_API_KEY, measured with the real CLI: see
-scripts/claude_blocks.py. Safe rc-file editing: scripts/rcfile.py.
+scripts/claude/blocks.py. Safe rc-file editing: scripts/claude/rcfile.py.
 """
 import argparse
-import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import List
 
-from . import claude_blocks, envfile, paths, rcfile, settings as settings_mod
-from .claude_blocks import SHELLS, Block, display_path as _home
-from .errors import ToolkitError, run_main
+from scripts.claude import blocks as claude_blocks
+from scripts.claude import rcfile
+from scripts.claude.blocks import SHELLS, Block
+from scripts.claude.blocks import display_path as _home
+from scripts.claude.report import describe
+from scripts.core import envfile, paths
+from scripts.core import settings as settings_mod
+from scripts.core.errors import ToolkitError, entry_point
 
 
 def backup_dir() -> Path:
@@ -133,7 +137,6 @@ def toggle(args: argparse.Namespace) -> int:
 
 
 def show(_args: argparse.Namespace) -> int:
-    from .claude_status import describe  # the read-only report lives on its own
     for line in describe():
         print(line)
     return 0
@@ -164,9 +167,4 @@ def _body(argv: List[str]) -> int:
     return COMMANDS[args.command](args)
 
 
-def main(argv: Optional[List[str]] = None) -> int:
-    return run_main(_body, sys.argv[1:] if argv is None else argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+main = entry_point(__name__, _body)

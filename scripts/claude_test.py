@@ -3,7 +3,7 @@ Code makes it, then (when `claude` is installed) a real `claude -p` through it.
 
 The first request copies Claude Code 2.1's wire shape: POST /v1/messages?beta=true,
 streamed, with its anthropic-beta flags and the proxy key as a Bearer token
-(ANTHROPIC_AUTH_TOKEN, see scripts/claude_blocks.py). The second runs the CLI with
+(ANTHROPIC_AUTH_TOKEN, see scripts/claude/blocks.py). The second runs the CLI with
 the variables the shell block exports, so it passes exactly when a new shell's
 `claude` would work.
 
@@ -14,15 +14,14 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import time
 from typing import Dict, List, Optional, Tuple
 
-from . import settings as settings_mod
-from .claude_blocks import HAIKU_MODEL
-from .errors import ToolkitError, run_main
-from .health import TEST_PROMPT, answered_by
-from .http import Reply, is_live, request
+from scripts.claude.blocks import HAIKU_MODEL
+from scripts.core import settings as settings_mod
+from scripts.core.errors import ToolkitError, entry_point
+from scripts.core.http import Reply, is_live, request
+from scripts.gateway.client import TEST_PROMPT, answered_by
 
 CLAUDE_CODE_BETAS = "claude-code-20250219,interleaved-thinking-2025-05-14,context-management-2025-06-27"
 CLI_TIMEOUT = 180
@@ -134,9 +133,4 @@ def _body(argv: List[str]) -> int:
     return 0
 
 
-def main(argv: Optional[List[str]] = None) -> int:
-    return run_main(_body, sys.argv[1:] if argv is None else argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+main = entry_point(__name__, _body)

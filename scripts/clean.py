@@ -1,10 +1,9 @@
 """`make clean`: remove logs and state. Never .env, config.yaml or the venv."""
-import sys
 from typing import List
 
-from . import paths
-from .errors import ToolkitError, run_main
-from .proxy import running_pid
+from scripts.core import paths
+from scripts.core.errors import ToolkitError, entry_point
+from scripts.gateway.process import running_pid
 
 # Files the toolkit keeps in the state directory.
 STATE_FILES = ("proxy.pid", "up.lock", "models-seen.json")
@@ -32,9 +31,4 @@ def _body(argv: List[str]) -> int:
     return 0
 
 
-def main(argv: List[str]) -> int:
-    return run_main(_body, argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+main = entry_point(__name__, _body)

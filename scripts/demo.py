@@ -6,18 +6,17 @@ user's .env and any proxy they run are never touched), then narrates: a normal
 answer, a rate limit, the same request answered by Bedrock, the cooldown, the
 recovery, and the Prometheus counters that moved. Cleans up on exit and Ctrl-C.
 """
-import re
 import signal
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Dict, List, Tuple
 
-from .errors import run_main
-from .health import answered_by
-from .http import request
-from .sandbox import Stack, start_stack
+from scripts.core.errors import entry_point
+from scripts.core.http import request
+from scripts.gateway.client import answered_by
+from scripts.observability import metrics
+from scripts.sim.sandbox import Stack, start_stack
 
 MODEL = "claude-sonnet-4-5"
 WINDOW = 5  # the simulated 429's retry-after, in seconds
@@ -47,22 +46,11 @@ def counters(stack: Stack) -> Dict[str, float]:
     reply = request("GET", f"{stack.base_url}/metrics/", timeout=10,
                     headers={"Authorization": f"Bearer {stack.master_key}"})
     found: Dict[str, float] = {}
-    for line in reply.body.decode().splitlines():
-        if line.startswith("#") or not line.endswith(tuple("0123456789")) or "_created" in line:
-            continue
-        series, _, value = line.rpartition(" ")
-        name = series.split("{", 1)[0]
-        if any(word in name for word in COUNTERS) and name.endswith("_total"):
-            found[_short(series)] = found.get(_short(series), 0.0) + float(value)
+    for sample in metrics.parse(reply.body.decode()):
+        if any(word in sample.name for word in COUNTERS) and sample.name.endswith("_total"):
+            series = sample.series(SHOWN_LABELS)
+            found[series] = found.get(series, 0.0) + sample.value
     return found
-
-
-def _short(series: str) -> str:
-    """metric{...} reduced to the labels a reader needs."""
-    name, _, labels = series.partition("{")
-    keep = [f'{key}="{value}"' for key, value in re.findall(r'(\w+)="([^"]*)"', labels)
-            if key in SHOWN_LABELS and value not in ("", "None")]
-    return f"{name}{{{', '.join(keep)}}}" if keep else name
 
 
 def step(title: str) -> None:
@@ -129,9 +117,4 @@ def _body(argv: List[str]) -> int:
     return 0
 
 
-def main(argv: List[str]) -> int:
-    return run_main(_body, argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+main = entry_point(__name__, _body)

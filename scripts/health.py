@@ -1,28 +1,19 @@
 """Checks against the running proxy: health, test, models."""
 import argparse
-import sys
 import time
-from typing import Dict, List
+from typing import List
 
-from . import configfile, paths, settings as settings_mod, upstreams
-from .errors import ToolkitError, run_main
-from .http import Reply, request
-from .info import installed_version
-
-TEST_PROMPT = "Reply with the single word: pong"
-
-
-def _call(cfg: settings_mod.Settings, method: str, path: str, payload=None, timeout: float = 5.0) -> Reply:
-    headers = {"Authorization": f"Bearer {cfg.master_key}"} if cfg.master_key else {}
-    try:
-        return request(method, cfg.base_url + path, headers=headers, payload=payload, timeout=timeout)
-    except OSError as exc:
-        raise ToolkitError(f"the proxy is not running at {cfg.base_url} ({exc}): run `make up`") from None
+from scripts.core import configfile, paths
+from scripts.core import settings as settings_mod
+from scripts.core.errors import ToolkitError, entry_point
+from scripts.core.http import Reply
+from scripts.gateway import upstreams
+from scripts.gateway.client import TEST_PROMPT, answered_by, call, installed_version
 
 
 def _served_models(cfg: settings_mod.Settings) -> Reply:
     """GET /v1/models with the master key: proves the proxy accepts the key."""
-    reply = _call(cfg, "GET", "/v1/models")
+    reply = call(cfg, "GET", "/v1/models")
     if reply.status in (401, 403):
         raise ToolkitError("the proxy rejects LITELLM_MASTER_KEY from .env (it was started with another key): "
                            "run `make restart`")
@@ -38,11 +29,11 @@ def _model_ids(reply: Reply) -> List[str]:
 def health(_args: argparse.Namespace) -> int:
     cfg = settings_mod.load()
     config = configfile.load(paths.config_file())
-    live = _call(cfg, "GET", "/health/liveliness")
+    live = call(cfg, "GET", "/health/liveliness")
     if live.status != 200:
         raise ToolkitError(f"liveness check failed ({live.status}): see `make logs`, then `make restart`")
     print(f"liveness   ok    {cfg.base_url}")
-    ready = _call(cfg, "GET", "/health/readiness")
+    ready = call(cfg, "GET", "/health/readiness")
     details = ready.json() if ready.status == 200 else {}
     if ready.status != 200 or details.get("status") not in ("healthy", "connected"):
         raise ToolkitError(f"readiness check failed ({ready.status} {details.get('status')}): see `make logs`")
@@ -58,21 +49,12 @@ def health(_args: argparse.Namespace) -> int:
     return 0
 
 
-def answered_by(headers: Dict[str, str]) -> str:
-    """Which upstream served a proxied request, from LiteLLM's response headers."""
-    deployment = headers.get("x-litellm-model-name", "")
-    provider = {"bedrock": "Bedrock", "anthropic": "Anthropic"}.get(deployment.split("/", 1)[0], "unknown upstream")
-    fallbacks = headers.get("x-litellm-attempted-fallbacks", "0")
-    via = f", after {fallbacks} fallback" if fallbacks not in ("", "0") else ""
-    return f"{provider} ({deployment or 'no x-litellm-model-name header'}{via})"
-
-
 def test(args: argparse.Namespace) -> int:
     cfg = settings_mod.load()
     payload = {"model": args.model, "max_tokens": 16,
                "messages": [{"role": "user", "content": TEST_PROMPT}]}
     started = time.monotonic()
-    reply = _call(cfg, "POST", "/v1/messages", payload, timeout=args.timeout)
+    reply = call(cfg, "POST", "/v1/messages", payload, timeout=args.timeout)
     elapsed = time.monotonic() - started
     if reply.status != 200:
         message = reply.body.decode(errors="replace")[:300]
@@ -103,9 +85,4 @@ def _body(argv: List[str]) -> int:
     return args.func(args)
 
 
-def main(argv: List[str]) -> int:
-    return run_main(_body, argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+main = entry_point(__name__, _body)

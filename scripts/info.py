@@ -1,19 +1,13 @@
 """`make info`: the effective configuration, secrets masked."""
-import sys
 from pathlib import Path
 from typing import List
 
-from . import configfile, envfile, paths, settings as settings_mod, upstreams
-from .errors import run_main
-from .proxy import running_pid
-
-
-def installed_version(package: str) -> str:
-    """Read the version from the venv's metadata without importing the package."""
-    for lib in sorted(paths.venv_dir().glob("lib/python*/site-packages")):
-        for dist in lib.glob(f"{package}-*.dist-info"):
-            return dist.name[len(package) + 1:-len(".dist-info")]
-    return "not installed (`make install`)"
+from scripts.core import configfile, envfile, paths
+from scripts.core import settings as settings_mod
+from scripts.core.errors import entry_point
+from scripts.gateway import upstreams
+from scripts.gateway.client import installed_version
+from scripts.gateway.process import running_pid
 
 
 def _row(label: str, value: object) -> str:
@@ -44,9 +38,4 @@ def _body(argv: List[str]) -> int:
     return 0
 
 
-def main(argv: List[str]) -> int:
-    return run_main(_body, argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+main = entry_point(__name__, _body)

@@ -4,15 +4,14 @@ Runs on the system Python with the standard library only (nothing else exists
 yet). A second run on an up-to-date venv only compares a stamp and returns.
 """
 import hashlib
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import List, Optional
 
-from . import paths
-from .errors import ToolkitError, run_main
+from scripts.core import paths
+from scripts.core.errors import ToolkitError, entry_point
 
 MIN_PYTHON = (3, 10)
 LOCK = paths.PROJECT_DIR / "requirements.lock"
@@ -89,9 +88,4 @@ def _body(argv: List[str]) -> int:
     return 0
 
 
-def main(argv: List[str]) -> int:
-    return run_main(_body, argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+main = entry_point(__name__, _body)

@@ -1,12 +1,11 @@
 """`make generate-key`: a new LITELLM_MASTER_KEY in .env, other lines untouched."""
 import secrets
-import sys
 from typing import List
 
-from . import envfile, paths
-from .errors import ToolkitError, run_main
-from .proxy import running_pid
-from .settings import mask
+from scripts.core import envfile, paths
+from scripts.core.errors import ToolkitError, entry_point
+from scripts.core.settings import mask
+from scripts.gateway.process import running_pid
 
 
 def new_key() -> str:
@@ -27,9 +26,4 @@ def _body(argv: List[str]) -> int:
     return 0
 
 
-def main(argv: List[str]) -> int:
-    return run_main(_body, argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+main = entry_point(__name__, _body)

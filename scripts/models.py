@@ -11,11 +11,21 @@ import sys
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from . import configfile, discovery, managed_config, models_seen, paths, proxy, settings as settings_mod
-from .discovery import Listing, SideFailure
-from .errors import ToolkitError, run_main
-from .http import is_live
-from .model_matching import Entry, Offer, anthropic_offers, build_entries, parse_bedrock_id
+from scripts.catalog import discovery, managed_config
+from scripts.catalog import seen as models_seen
+from scripts.catalog.discovery import Listing, SideFailure
+from scripts.catalog.matching import (
+    Entry,
+    Offer,
+    anthropic_offers,
+    build_entries,
+    parse_bedrock_id,
+)
+from scripts.core import configfile, paths
+from scripts.core import settings as settings_mod
+from scripts.core.errors import ToolkitError, entry_point
+from scripts.core.http import is_live
+from scripts.gateway import process
 
 LABEL = {"anthropic": "Anthropic", "bedrock": "Bedrock"}
 
@@ -95,7 +105,7 @@ def print_plan(entries: List[Entry], listings: Dict[str, Listing]) -> None:
 
 def proxy_running(settings: settings_mod.Settings) -> bool:
     try:
-        return bool(proxy.running_pid()) or is_live(settings.base_url)
+        return bool(process.running_pid()) or is_live(settings.base_url)
     except ToolkitError:  # e.g. a bad LITELLM_PORT: then no proxy of ours is reachable either
         return False
 
@@ -187,9 +197,4 @@ def _body(argv: List[str]) -> int:
     return update(args) if args.command == "update" else show(args)
 
 
-def main(argv: List[str]) -> int:
-    return run_main(_body, argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+main = entry_point(__name__, _body)

@@ -19,9 +19,11 @@ import sys
 import time
 from typing import Dict, List, Optional, Tuple
 
-from . import http, monitoring_native, settings as settings_mod
-from .errors import ToolkitError, run_main
-from .paths import PROJECT_DIR
+from scripts.core import http
+from scripts.core import settings as settings_mod
+from scripts.core.errors import ToolkitError, entry_point
+from scripts.core.paths import PROJECT_DIR
+from scripts.observability import prometheus as monitoring_native
 
 COMPOSE_FILE = PROJECT_DIR / "monitoring" / "docker-compose.yml"
 PROJECT = "claude-gateway-monitoring"
@@ -205,9 +207,4 @@ def _body(argv: List[str]) -> int:
     return commands[args.command](args)
 
 
-def main(argv: Optional[List[str]] = None) -> int:
-    return run_main(_body, sys.argv[1:] if argv is None else argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+main = entry_point(__name__, _body)

@@ -34,20 +34,17 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-from . import paths, platform_info, settings as settings_mod, sso_profile
-from .errors import ToolkitError, run_main
+from scripts.core import paths
+from scripts.core import settings as settings_mod
+from scripts.core.errors import ToolkitError, entry_point
+from scripts.services import platform as platform_info
+from scripts.services import sso_profile
 
 EXIT_NOT_CONFIGURED, EXIT_NO_TOOL, EXIT_LOGIN_FAILED, EXIT_NETWORK = 2, 3, 4, 5
 MIN_VALIDITY = dt.timedelta(hours=1)
 LOG_BYTES, LOG_BACKUPS = 512 * 1024, 3
 
 log = logging.getLogger("claude-gateway.sso-refresh")
-
-
-class SsoFailure(ToolkitError):
-    def __init__(self, code: int, message: str):
-        super().__init__(message)
-        self.code = code
 
 
 def log_file() -> Path:
@@ -73,7 +70,7 @@ def _setup_logging() -> None:
 
 
 def aws_sso_util() -> Path:
-    return Path(os.environ.get("GATEWAY_AWS_SSO_UTIL") or paths.venv_bin("aws-sso-util"))
+    return paths.aws_sso_util()
 
 
 def run_aws_sso_util(args: List[str]) -> int:
@@ -81,7 +78,7 @@ def run_aws_sso_util(args: List[str]) -> int:
     Its output goes straight to the user: that is where the URL and code appear."""
     tool = aws_sso_util()
     if not os.access(tool, os.X_OK):
-        raise SsoFailure(EXIT_NO_TOOL, f"aws-sso-util not found at {tool}: run `make install`")
+        raise ToolkitError(f"aws-sso-util not found at {tool}: run `make install`", exit_code=EXIT_NO_TOOL)
     log.info("running aws-sso-util %s", " ".join(args))
     sys.stdout.flush()
     return subprocess.run([str(tool), *args], stdin=sys.stdin if sys.stdin.isatty() else subprocess.DEVNULL).returncode
@@ -89,8 +86,9 @@ def run_aws_sso_util(args: List[str]) -> int:
 
 def _login(profile: sso_profile.SsoProfile, force: bool) -> None:
     if profile.session_name:
-        raise SsoFailure(EXIT_LOGIN_FAILED, f"profile {profile.name!r} uses [sso-session {profile.session_name}], "
-                         f"which aws-sso-util cannot log in to: run `aws sso login --profile {profile.name}`")
+        raise ToolkitError(f"profile {profile.name!r} uses [sso-session {profile.session_name}], "
+                           f"which aws-sso-util cannot log in to: run `aws sso login --profile {profile.name}`",
+                           exit_code=EXIT_LOGIN_FAILED)
     args = ["login", "--profile", profile.name]
     if force:
         args.append("--force-refresh")  # a fresh login now rather than a lapse mid-session
@@ -98,8 +96,8 @@ def _login(profile: sso_profile.SsoProfile, force: bool) -> None:
         args.append("--headless")
     code = run_aws_sso_util(args)
     if code != 0:
-        raise SsoFailure(EXIT_LOGIN_FAILED, f"aws-sso-util login failed (exit {code}) for profile {profile.name!r}: "
-                         f"see its message above, then run `make start` again")
+        raise ToolkitError(f"aws-sso-util login failed (exit {code}) for profile {profile.name!r}: "
+                           f"see its message above, then run `make start` again", exit_code=EXIT_LOGIN_FAILED)
 
 
 def _role_credentials_expiry(profile: sso_profile.SsoProfile) -> Optional[dt.datetime]:
@@ -107,8 +105,8 @@ def _role_credentials_expiry(profile: sso_profile.SsoProfile) -> Optional[dt.dat
     import boto3  # slow to import: only here
     import botocore.session
     from botocore.config import Config
-    from botocore.exceptions import (ConnectionError as BotoConnectionError, HTTPClientError, SSOError,
-                                     TokenRetrievalError)
+    from botocore.exceptions import ConnectionError as BotoConnectionError
+    from botocore.exceptions import HTTPClientError, SSOError, TokenRetrievalError
 
     core = botocore.session.Session(profile=profile.name)
     # Fail within seconds when AWS is unreachable, instead of minutes of retries.
@@ -117,16 +115,24 @@ def _role_credentials_expiry(profile: sso_profile.SsoProfile) -> Optional[dt.dat
     try:
         credentials = session.get_credentials()
         if credentials is None:
-            raise SsoFailure(EXIT_LOGIN_FAILED, f"boto3 found no credentials for profile {profile.name!r}: "
-                             f"run `aws configure sso --profile {profile.name}`")
+            raise ToolkitError(f"boto3 found no credentials for profile {profile.name!r}: "
+                               f"run `aws configure sso --profile {profile.name}`", exit_code=EXIT_LOGIN_FAILED)
         credentials.get_frozen_credentials()
     except (BotoConnectionError, HTTPClientError) as exc:
-        raise SsoFailure(EXIT_NETWORK, f"cannot reach AWS SSO ({exc.__class__.__name__}): check the network, "
-                         "then run `make start` again") from None
+        raise Unreachable(exc.__class__.__name__) from None
     except (SSOError, TokenRetrievalError) as exc:
         raise _Unauthorized(str(exc)) from None
     # RefreshableCredentials keeps its expiry in a private field; no public accessor exists.
     return getattr(credentials, "_expiry_time", None)
+
+
+class Unreachable(ToolkitError):
+    """AWS SSO did not answer (the network); cause names the botocore error."""
+
+    def __init__(self, cause: str):
+        super().__init__(f"cannot reach AWS SSO ({cause}): check the network, then run `make start` again",
+                         exit_code=EXIT_NETWORK)
+        self.cause = cause
 
 
 class _Unauthorized(Exception):
@@ -138,17 +144,17 @@ def refresh(login_if_needed: bool) -> int:
     name = cfg.get("AWS_PROFILE")
     try:
         if not name:
-            raise SsoFailure(EXIT_NOT_CONFIGURED, "AWS_PROFILE is not set in .env: set it to your AWS SSO profile, "
-                             "or `make uninstall-sso-refresh` when Bedrock uses static keys")
+            raise sso_profile.NotSsoProfile("AWS_PROFILE is not set in .env", "set it to your AWS SSO profile, "
+                                            "or `make uninstall-sso-refresh` when Bedrock uses static keys")
         profile = sso_profile.find(name)
-    except (SsoFailure, sso_profile.NotSsoProfile) as exc:
+    except sso_profile.NotSsoProfile as exc:
         if not login_if_needed:
-            raise SsoFailure(EXIT_NOT_CONFIGURED, str(exc)) from None
+            raise ToolkitError(str(exc), exit_code=EXIT_NOT_CONFIGURED) from None
         log.info("no AWS SSO login to do: %s", "AWS_PROFILE is not set (Bedrock uses the standard AWS "
                  "credential chain)" if not name else f"profile {name!r} does not use AWS SSO")
         return 0
     except sso_profile.ProfileNotFound as exc:
-        raise SsoFailure(EXIT_NOT_CONFIGURED, str(exc)) from None
+        raise ToolkitError(str(exc), exit_code=EXIT_NOT_CONFIGURED) from None
 
     expiry = profile.token_expiry()
     state = _state(expiry)
@@ -163,10 +169,10 @@ def refresh(login_if_needed: bool) -> int:
             log.warning("aws-sso-util could not refresh the login; it stays valid until it expires")
     try:
         expiry_creds = _checked_credentials(profile, logged_in)
-    except SsoFailure as exc:
-        if exc.code == EXIT_NETWORK and login_if_needed:
+    except Unreachable as exc:
+        if login_if_needed:
             log.warning("AWS SSO is unreachable, so the Bedrock fallback will fail until it is back; "
-                        "starting the proxy anyway (%s)", str(exc).split(":")[0])
+                        "starting the proxy anyway (cannot reach AWS SSO: %s)", exc.cause)
             return 0
         raise
     new_expiry = profile.token_expiry()
@@ -180,15 +186,16 @@ def _checked_credentials(profile: sso_profile.SsoProfile, logged_in: bool) -> Op
         return _role_credentials_expiry(profile)
     except _Unauthorized as exc:
         if logged_in:
-            raise SsoFailure(EXIT_LOGIN_FAILED, f"AWS still rejects the SSO login of {profile.name!r} after "
-                             f"logging in ({exc}): check the profile's account and role") from None
+            raise ToolkitError(f"AWS still rejects the SSO login of {profile.name!r} after "
+                               f"logging in ({exc}): check the profile's account and role",
+                               exit_code=EXIT_LOGIN_FAILED) from None
         log.info("AWS rejected the cached login (%s): logging in", exc)
         _login(profile, force=True)
     try:
         return _role_credentials_expiry(profile)
     except _Unauthorized as exc:
-        raise SsoFailure(EXIT_LOGIN_FAILED, f"AWS rejects the SSO login of {profile.name!r} ({exc}): "
-                         "check the profile's account and role") from None
+        raise ToolkitError(f"AWS rejects the SSO login of {profile.name!r} ({exc}): "
+                           "check the profile's account and role", exit_code=EXIT_LOGIN_FAILED) from None
 
 
 def _state(expiry: Optional[dt.datetime]) -> str:
@@ -210,16 +217,8 @@ def _body(argv: List[str]) -> int:
     try:
         return refresh(args.login_if_needed)
     except ToolkitError as exc:
-        log.error("%s", exc)  # the file log; the terminal gets run_main's one line
-        if isinstance(exc, SsoFailure):
-            print(f"error: {exc}", file=sys.stderr)
-            return exc.code
+        log.error("%s", exc)  # the file log; the terminal gets run_main's one line, and exc.exit_code
         raise
 
 
-def main(argv: List[str]) -> int:
-    return run_main(_body, argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+main = entry_point(__name__, _body)

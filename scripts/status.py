@@ -12,23 +12,28 @@ on every answer. Its cooldown series of litellm_deployment_state stays at 2 for
 good (it is never reset), so a deployment counts as cooling down when it was
 cooled down and its last answer was not a success.
 """
+import datetime as dt
 import json
 import os
-import re
 import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-from . import configfile, paths, platform_info, procs, proxy, service_status, settings as settings_mod, sso_profile
-from .errors import ToolkitError, run_main
-from .http import request
-from .info import installed_version
+from scripts.claude import rcfile
+from scripts.claude.blocks import SHELLS, display_path, rc_path, read_mode
+from scripts.core import configfile, paths, procs
+from scripts.core import settings as settings_mod
+from scripts.core.errors import ToolkitError, entry_point
+from scripts.core.http import request
+from scripts.gateway import process
+from scripts.gateway.client import installed_version
+from scripts.observability.metrics import parse as parse_metrics
+from scripts.services import platform as platform_info
+from scripts.services import sso_profile
+from scripts.services import state as service_status
 
 HTTP_TIMEOUT = 0.8
-SHELL_MARKER = "# >>> claude-gateway >>>"
-_LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 
 
 def _row(label: str, value: str) -> str:
@@ -71,7 +76,7 @@ def uptime(pid: int) -> Optional[str]:
 
 
 def proxy_rows(cfg: settings_mod.Settings, platform: str, answers: Dict[str, object]) -> List[str]:
-    pid, by = proxy.running_pid(), "make up"
+    pid, by = process.running_pid(), "make up"
     service_state, service_pid = service_status.describe("proxy", platform)
     if pid is None and service_pid:
         pid, by = service_pid, "the login service"
@@ -129,29 +134,17 @@ def _oauth_expiry(token: Optional[str]) -> str:
 
 
 def _iso_from_ms(ms: int) -> str:
-    import datetime as dt
     return dt.datetime.fromtimestamp(ms / 1000, dt.timezone.utc).isoformat()
 
 
 def claude_row() -> str:
     """Where new shells send Claude Code: the shell block decides, the mode file
     (`make toggle-claude`) picks proxy or direct; no block means direct."""
-    from .claude_blocks import SHELLS, display_path, rc_path  # only here: status stays quick to import
-    blocks = [display_path(rc_path(shell)) for shell in SHELLS if _has_marker(rc_path(shell))]
+    blocks = [display_path(rc_path(shell)) for shell in SHELLS if rcfile.has_block(rc_path(shell))]
     if not blocks:
         return _row("Claude Code", "direct, not through the proxy (no shell block: `make configure-claude`)")
-    try:
-        mode = "direct" if paths.claude_mode_file().read_text().strip() == "direct" else "proxy"
-    except OSError:
-        mode = "proxy"
+    mode = read_mode()
     return _row("Claude Code", f"{mode} (shell block in {', '.join(blocks)}; `make toggle-claude` switches)")
-
-
-def _has_marker(path: Path) -> bool:
-    try:
-        return SHELL_MARKER in path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return False
 
 
 def models_row() -> str:
@@ -167,12 +160,8 @@ def cooling_down(metrics: str) -> List[Tuple[str, str]]:
     """(model group, status that caused it) of each Anthropic deployment in cooldown."""
     cooled: Dict[str, Tuple[str, str]] = {}
     last_answer: Dict[str, float] = {}
-    for line in metrics.splitlines():
-        name, _, rest = line.partition("{")
-        if name not in ("litellm_deployment_cooled_down_total", "litellm_deployment_state"):
-            continue
-        labels = dict(_LABEL.findall(rest))
-        value = float(rest.rsplit("}", 1)[1].split()[0])
+    for sample in parse_metrics(metrics):
+        name, labels, value = sample.name, sample.labels, sample.value
         model_id = labels.get("model_id", "")
         if name == "litellm_deployment_cooled_down_total" and labels.get("api_provider") == "anthropic" and value:
             cooled[model_id] = (labels.get("litellm_model_name", "?"), labels.get("exception_status", "?"))
@@ -209,9 +198,4 @@ def _body(argv: List[str]) -> int:
     return 0
 
 
-def main(argv: List[str]) -> int:
-    return run_main(_body, argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+main = entry_point(__name__, _body)

@@ -5,6 +5,14 @@ from pathlib import Path
 
 import pytest
 
+from scripts.core.paths import OVERRIDES
+from scripts.sim.sandbox import write_env
+
+# Variables of the developer's shell that would steer the toolkit or its upstreams; the
+# test suite's own settings (where the CLI cache is, regenerate golden files) stay.
+_STEERING_PREFIXES = ("ANTHROPIC_", "AWS_", "CLAUDE_CODE_", "LITELLM_", "GATEWAY_")
+_TEST_SETTINGS = ("GATEWAY_TEST_CACHE", "GATEWAY_UPDATE_GOLDEN")
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 MASTER_KEY = "sk-test-master-key-0123456789abcdef"
 API_KEY = "sk-ant-api03-test-key-0123456789"
@@ -15,17 +23,16 @@ OAUTH_TOKEN = "sk-ant-oat01-test-token-0123456789"
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home"
     home.mkdir()
+    for var in list(os.environ):
+        if (var in OVERRIDES or var.startswith(_STEERING_PREFIXES)) and var not in _TEST_SETTINGS:
+            monkeypatch.delenv(var)
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("GATEWAY_ENV_FILE", str(tmp_path / ".env"))
     monkeypatch.setenv("GATEWAY_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("GATEWAY_LOG_DIR", str(tmp_path / "logs"))
     monkeypatch.setenv("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     # Per-user config (Claude Code mode file, shell rc locations) stays in tmp too.
-    for var in ("XDG_CONFIG_HOME", "ZDOTDIR", "GATEWAY_USER_CONFIG_DIR"):
-        monkeypatch.delenv(var, raising=False)
-    for var in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL", "CLAUDE_CODE_OAUTH_TOKEN",
-                "LITELLM_MASTER_KEY", "LITELLM_HOST", "LITELLM_PORT", "AWS_PROFILE", "AWS_REGION",
-                "ANTHROPIC_API_BASE", "AWS_BEDROCK_RUNTIME_ENDPOINT"):
+    for var in ("XDG_CONFIG_HOME", "ZDOTDIR"):
         monkeypatch.delenv(var, raising=False)
     return tmp_path
 
@@ -34,8 +41,6 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def env_file(isolated: Path):
     """Write the isolated .env from keyword arguments; returns its path."""
     def write(**values: str) -> Path:
-        path = isolated / ".env"
-        path.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
-        path.chmod(0o600)
-        return path
+        write_env(isolated / ".env", values)
+        return isolated / ".env"
     return write

@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import json
 import sys
-from unittest import mock
 from datetime import datetime, timezone
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `scripts` without install
 
-from scripts.sim_faults import SimControl  # noqa: E402
-from scripts.simulators import SimulatorThread  # noqa: E402
+from scripts.sim.faults import SimControl  # noqa: E402
+from scripts.sim.server import SimulatorThread  # noqa: E402
 
 ACCESS_KEY = "AKIASIMULATOR0000001"
 SECRET_KEY = "simulated/secret/key/0123456789abcdefghij"

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
 from e2e_clients import CLIENTS, STREAMING, Outcome, Target
-from scripts import configfile, paths
+
+from scripts.core import configfile, paths
 
 W = 5               # retry-after (s) of the simulated errors: the rate-limit window
 T = 3               # GATEWAY_STREAM_TIMEOUT / GATEWAY_REQUEST_TIMEOUT of the suite's proxy

@@ -6,9 +6,10 @@ import subprocess
 from pathlib import Path
 from typing import List
 
-from scripts.paths import PROJECT_DIR, venv_bin
-from scripts.procs import free_port
-from scripts.sim_messages import DEFAULT_MODELS
+from scripts.core.paths import PROJECT_DIR, venv_bin
+from scripts.core.procs import free_port
+from scripts.sim.messages import DEFAULT_MODELS
+from scripts.sim.sandbox import write_env
 
 ACCESS_KEY = "AKIAMODELSTEST000001"
 SECRET_KEY = "models/secret/key/0123456789abcdefghij"
@@ -43,9 +44,7 @@ class Workspace:
                "ANTHROPIC_API_KEY": API_KEY, "ANTHROPIC_API_BASE": anthropic_url,
                "AWS_REGION": "us-west-2", "AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
                "AWS_ENDPOINT_URL_BEDROCK": bedrock_url, **values}
-        path = self.root / ".env"
-        path.write_text("".join(f"{k}={v}\n" for k, v in env.items() if v is not None))
-        path.chmod(0o600)
+        write_env(self.root / ".env", {k: v for k, v in env.items() if v is not None})
 
     def env(self) -> dict:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "AWS_", "CLAUDE_CODE_"))}

@@ -11,11 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from scripts import bench, bench_failover, bench_proc, configfile, paths
-from scripts.bench_load import Target, percentile, run
-from scripts.bench_report import Row, judge, render, to_json
-from scripts.errors import ToolkitError
-from scripts.sandbox import API_KEY, Stack, start_simulators
+from scripts import bench
+from scripts.core import configfile, paths
+from scripts.core.errors import ToolkitError
+from scripts.perf import failover as bench_failover
+from scripts.perf import proc as bench_proc
+from scripts.perf.load import Target, percentile, run
+from scripts.perf.report import Row, judge, render, to_json
+from scripts.sim.sandbox import API_KEY, Stack, start_simulators
 
 MESSAGES = {"max_tokens": 32, "messages": [{"role": "user", "content": "Say hello"}]}
 

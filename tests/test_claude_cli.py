@@ -9,12 +9,12 @@ import subprocess
 from typing import Tuple
 
 import pytest
-
 from claude_cli import claude_binary
 from harness import start_stack
-from scripts.http import is_live
-from scripts.paths import PROJECT_DIR
-from scripts.sandbox import PYTHON
+
+from scripts.core.http import is_live
+from scripts.core.paths import PROJECT_DIR
+from scripts.sim.sandbox import PYTHON
 
 pytestmark = pytest.mark.e2e
 MODEL = "claude-sonnet-4-5-20250929"

@@ -8,11 +8,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import MASTER_KEY, PROJECT_DIR
-from scripts import claude_shell, envfile, rcfile
-from scripts.claude_blocks import HAIKU_MODEL
-from scripts.procs import free_port
+
+from scripts import claude_shell
+from scripts.claude import rcfile
+from scripts.claude.blocks import HAIKU_MODEL
+from scripts.core import envfile
+from scripts.core.procs import free_port
 
 PORT = free_port()  # nothing answers there: show-claude must say "not running"
 URL = f"http://127.0.0.1:{PORT}"

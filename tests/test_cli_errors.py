@@ -5,7 +5,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import API_KEY, MASTER_KEY, PROJECT_DIR
 
 

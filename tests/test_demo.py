@@ -4,7 +4,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import PROJECT_DIR
 
 pytestmark = pytest.mark.e2e

@@ -30,7 +30,7 @@ def test_ci_runs_the_readme_test_command():
 
 
 def test_contract_targets_exist():
-    """The make targets DESIGN.md promises users."""
+    """The make targets the interface contract promises users (the names they know)."""
     contract = ("install-all uninstall-all start up down restart logs health test models monitoring "
                 "monitoring-down clean info generate-key update-models show-models install-service "
                 "uninstall-service service-status install-sso-refresh uninstall-sso-refresh sso-refresh-status "

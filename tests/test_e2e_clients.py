@@ -13,13 +13,13 @@ import dataclasses
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
-
 import claude_cli
+import pytest
 from e2e_clients import CLIENTS, Target
-from e2e_matrix import BY_NAME, COOLDOWN_TIME, FAULTS, T, ModelPool, run_fault, upstream_models
+from e2e_matrix import BY_NAME, COOLDOWN_TIME, FAULTS, ModelPool, T, run_fault, upstream_models
 from harness import start_stack
-from scripts import configfile, paths
+
+from scripts.core import configfile, paths
 
 pytestmark = pytest.mark.e2e
 TABLE: list = []  # (fault, client, outcome, primary calls per phase, seconds)

@@ -7,14 +7,17 @@ simulated upstreams, the real anthropic client.
 - after the window Anthropic serves again;
 - the OAuth token goes to Anthropic as a Bearer token, never to Bedrock.
 """
+import subprocess
 import sys
 import time
 
 import anthropic
 import pytest
+from harness import API_KEY, MASTER_KEY, OAUTH_TOKEN, start_stack
 
-from harness import API_KEY, OAUTH_TOKEN, start_stack
-from scripts.paths import PROJECT_DIR
+from scripts.core.paths import PROJECT_DIR
+from scripts.core.procs import command_line, free_port, is_alive
+from scripts.sim.sandbox import write_env
 
 pytestmark = pytest.mark.e2e
 WINDOW = 3  # seconds of retry-after the simulated 429 carries
@@ -130,7 +133,6 @@ def test_api_key_never_reaches_bedrock(stack, client):
 
 
 def run_smoke(stack, *args, **env):
-    import subprocess
     return subprocess.run(["bash", "test-proxy.sh", *args], cwd=PROJECT_DIR,
                           env={**stack.env, **env}, capture_output=True, text=True, timeout=300)
 
@@ -172,13 +174,10 @@ def test_up_twice_keeps_one_proxy(stack):
 
 def test_failed_start_prints_the_log_tail_and_leaves_nothing_running(stack, tmp_path):
     """A start that does not become healthy in time is stopped, its log shown, exit 1."""
-    from harness import MASTER_KEY as key
-    from scripts.procs import command_line, free_port, is_alive
     env = {**stack.env, "GATEWAY_STATE_DIR": str(tmp_path / "state"), "GATEWAY_LOG_DIR": str(tmp_path / "logs"),
            "GATEWAY_ENV_FILE": str(tmp_path / ".env"), "GATEWAY_START_TIMEOUT": "1"}
-    (tmp_path / ".env").write_text(f"LITELLM_MASTER_KEY={key}\nANTHROPIC_API_KEY={API_KEY}\n"
-                                   f"LITELLM_PORT={free_port()}\n")
-    import subprocess
+    write_env(tmp_path / ".env", {"LITELLM_MASTER_KEY": MASTER_KEY, "ANTHROPIC_API_KEY": API_KEY,
+                                  "LITELLM_PORT": str(free_port())})
     result = subprocess.run([sys.executable, "-m", "scripts.proxy", "up"], cwd=PROJECT_DIR, env=env,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 1
@@ -187,4 +186,4 @@ def test_failed_start_prints_the_log_tail_and_leaves_nothing_running(stack, tmp_
     assert not (tmp_path / "state" / "proxy.pid").exists()
     pid = int(result.stdout.split("starting proxy (pid ")[1].split(")")[0])
     assert not is_alive(pid) or "litellm" not in command_line(pid)
-    assert key not in result.stderr and API_KEY not in result.stderr
+    assert MASTER_KEY not in result.stderr and API_KEY not in result.stderr

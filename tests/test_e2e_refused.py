@@ -7,9 +7,8 @@ import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
-
 import claude_cli
+import pytest
 from e2e_clients import CLIENTS, Target
 from e2e_matrix import ModelPool, upstream_models
 from harness import start_stack

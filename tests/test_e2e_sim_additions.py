@@ -4,12 +4,21 @@ and Claude Code's mid-conversation system turns (in-process simulators, no proxy
 import json
 import time
 
+import anthropic
 import pytest
 import requests
+from conftest_sim import (  # noqa: F401
+    API_KEY,
+    MODEL,
+    actl,
+    bctl,
+    boto,
+    claude,
+    fresh,
+    sims,
+    sse_events,
+)
 
-from conftest_sim import (API_KEY, MODEL, actl, bctl, boto, claude, fresh, sims, sse_events)  # noqa: F401
-
-anthropic = pytest.importorskip("anthropic")
 HI = [{"role": "user", "content": "hi"}]
 REMINDER = [{"role": "user", "content": "hi"}, {"role": "system", "content": "Be brief."}]
 MID_SYSTEM = "mid-conversation-system-2026-04-07"

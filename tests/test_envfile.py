@@ -1,6 +1,6 @@
 import stat
 
-from scripts import envfile
+from scripts.core import envfile
 
 
 def test_parse_handles_quotes_comments_and_export():

@@ -4,10 +4,10 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import PROJECT_DIR
+
 from scripts import install
-from scripts.errors import ToolkitError
+from scripts.core.errors import ToolkitError
 
 
 def run_install(env):

@@ -9,17 +9,25 @@ import json
 import re
 
 import pytest
+from models_workspace import (
+    ANTHROPIC_IDS,
+    API_KEY,
+    BEDROCK_IDS,
+    NEW_BEDROCK,
+    NEW_MODEL,
+    SIM_OPTIONS,
+    Workspace,
+    outside_managed,
+)
 
-from models_workspace import (ANTHROPIC_IDS, API_KEY, BEDROCK_IDS, NEW_BEDROCK, NEW_MODEL, SIM_OPTIONS,
-                              Workspace, outside_managed)
-from scripts import configfile, discovery, managed_config
-from scripts.errors import ToolkitError
-from scripts.model_matching import Offer, build_entries, parse_anthropic_id, parse_bedrock_id
-from scripts.paths import PROJECT_DIR
-from scripts.procs import free_port
-from scripts.settings import Settings
-from scripts.sim_faults import SimControl
-from scripts.simulators import SimulatorThread
+from scripts.catalog import discovery, managed_config
+from scripts.core import configfile
+from scripts.core.errors import ToolkitError
+from scripts.core.paths import PROJECT_DIR
+from scripts.core.procs import free_port
+from scripts.core.settings import Settings
+from scripts.sim.faults import SimControl
+from scripts.sim.server import SimulatorThread
 
 pytestmark = pytest.mark.e2e
 
@@ -116,34 +124,6 @@ def test_bedrock_uses_the_inference_profile_of_the_region(sims, region, prefix):
     assert listing.unusable["claude-sonnet-4-20250514"] == "legacy on Bedrock"
     if prefix == "global.":  # Opus 4.1 has no global profile: unusable from this region
         assert listing.unusable["claude-opus-4-1-20250805"] == f"no inference profile for it in {region}"
-
-
-def test_on_demand_model_without_profile_uses_the_bare_id():
-    model = {"modelId": "anthropic.claude-3-haiku-20240307-v1:0", "inferenceTypesSupported": ["ON_DEMAND"]}
-    assert discovery.choose_deployment(model, [], "eu-west-1") == model["modelId"]
-    assert discovery.choose_deployment(model, ["global.x", "eu.x"], "eu-west-1") == "eu.x"
-    assert discovery.choose_deployment({**model, "inferenceTypesSupported": ["INFERENCE_PROFILE"]}, [],
-                                       "eu-west-1") is None
-
-
-def test_matching_by_family_version_and_date():
-    assert parse_anthropic_id("claude-3-5-sonnet-20241022") == parse_bedrock_id(
-        "anthropic.claude-3-5-sonnet-20241022-v2:0")[1]
-    assert parse_bedrock_id("eu.anthropic.claude-opus-4-6-v1")[:2] == ("claude-opus-4-6", parse_anthropic_id(
-        "claude-opus-4-6"))
-    assert parse_bedrock_id("anthropic.claude-3-sonnet-20240229-v1:0:28k") is None  # provisioned-only variant
-
-    def offer(name, upstream):
-        return Offer(name, parse_anthropic_id(name), upstream)
-    anthropic = [offer("claude-haiku-5", "claude-haiku-5"), offer("claude-sonnet-4-5-20250929", "x"),
-                 offer("claude-sonnet-4-6", "y")]
-    bedrock = [offer("claude-haiku-5-20260301", "us.anthropic.claude-haiku-5-20260301-v1:0"),
-               offer("claude-sonnet-4-5-20250929", "us.s45")]
-    entries = {e.name: e for e in build_entries(anthropic, bedrock, reserved={"claude-haiku"})}
-    assert entries["claude-haiku-5"].bedrock.upstream_id.endswith("haiku-5-20260301-v1:0")  # dated on one side
-    assert entries["claude-sonnet-4-5"].alias_of == "claude-sonnet-4-5-20250929"
-    assert entries["claude-sonnet"].alias_of == "claude-sonnet-4-6" and not entries["claude-sonnet"].has_fallback
-    assert "claude-haiku" not in entries  # the user defines it outside the managed part
 
 
 # --- writing config.yaml -----------------------------------------------------------------

@@ -8,11 +8,11 @@ the restart serves it.
 """
 import anthropic
 import pytest
-
 from harness import start_stack
 from models_workspace import ANTHROPIC_IDS, BEDROCK_IDS, NEW_BEDROCK, NEW_MODEL, outside_managed
-from scripts import configfile
-from scripts.paths import PROJECT_DIR
+
+from scripts.core import configfile
+from scripts.core.paths import PROJECT_DIR
 
 pytestmark = pytest.mark.e2e
 

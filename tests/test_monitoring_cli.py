@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scripts import monitoring, monitoring_native
-from scripts.errors import ToolkitError
-from scripts.paths import PROJECT_DIR
-from scripts.procs import free_port
-from scripts.settings import Settings
+from scripts import monitoring
+from scripts.core.errors import ToolkitError
+from scripts.core.paths import PROJECT_DIR
+from scripts.core.procs import free_port
+from scripts.core.settings import Settings
+from scripts.observability import prometheus as monitoring_native
 
 COMPOSE = PROJECT_DIR / "monitoring" / "docker-compose.yml"
 PROMETHEUS_YML = PROJECT_DIR / "monitoring" / "prometheus" / "prometheus.yml"

@@ -27,12 +27,12 @@ from pathlib import Path
 import anthropic
 import pytest
 import yaml
-
 from harness import start_stack
-from scripts.http import request
-from scripts.paths import PROJECT_DIR
-from scripts.procs import free_port
-from scripts.sandbox import PYTHON
+
+from scripts.core.http import request
+from scripts.core.paths import PROJECT_DIR
+from scripts.core.procs import free_port
+from scripts.sim.sandbox import PYTHON
 
 pytestmark = [pytest.mark.e2e,
               pytest.mark.skipif(shutil.which("prometheus") is None,
@@ -142,7 +142,9 @@ def prometheus(tmp_path_factory):
         api = Prometheus(f"http://127.0.0.1:{port}")
         api.wait_for('up{job="litellm-proxy"} == 1', 60, process)
         run_scenario(stack)
-        time.sleep(3)  # the last events scraped, the rules evaluated
+        # The last events scraped and the rules evaluated: a scrape that began two
+        # intervals (1 s each, rules included) after the scenario ended.
+        api.wait_for(f'timestamp(up{{job="litellm-proxy"}}) > {time.time() + 2}', 30, process)
         yield api
     finally:
         if process is not None:

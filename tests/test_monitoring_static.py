@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scripts import monitoring, monitoring_native
-from scripts.paths import PROJECT_DIR
+from scripts import monitoring
+from scripts.core.paths import PROJECT_DIR
+from scripts.observability import prometheus as monitoring_native
 
 MONITORING = PROJECT_DIR / "monitoring"
 COMPOSE = MONITORING / "docker-compose.yml"

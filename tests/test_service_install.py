@@ -10,11 +10,11 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import API_KEY, MASTER_KEY, PROJECT_DIR
-from scripts import service_render
+
 from scripts.service import main as service_main
-from scripts.service_render import Context
+from scripts.services import render as service_render
+from scripts.services.render import Context
 
 STAND_IN = textwrap.dedent("""\
     #!/bin/sh
@@ -76,6 +76,18 @@ def service(capsys, monkeypatch):
     return call
 
 
+def golden(platform: str, name: str) -> str:
+    """The golden file (rendered for /opt/claude-gateway) with this test's real paths:
+    the installed file is compared with it, not with the output of the render() that wrote it."""
+    ctx = Context.current()
+    text = (Path(__file__).parent / "golden" / platform / name).read_text()
+    for example, real in (("/opt/claude-gateway/.env", ctx.env_file), ("/opt/claude-gateway/config.yaml", ctx.config_file),
+                          ("/opt/claude-gateway/state", ctx.state_dir), ("/opt/claude-gateway/logs", ctx.log_dir),
+                          ("/opt/claude-gateway/.venv", ctx.venv_dir), ("/opt/claude-gateway", ctx.project_dir)):
+        text = text.replace(example, str(real))
+    return text
+
+
 def files_under(root: Path) -> dict:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
@@ -88,7 +100,7 @@ def test_install_proxy_writes_the_rendered_unit_and_runs_exact_commands(service,
     result = service("install", "proxy")
     assert result.returncode == 0, result.stderr
     unit = unit_dir() / "claude-gateway.service"
-    assert unit.read_text() == service_render.render("proxy", "linux", Context.current())[0].content
+    assert unit.read_text() == golden("linux", "claude-gateway.service")
     assert unit.stat().st_mode & 0o777 == 0o644
     assert manager() == ["systemctl --user daemon-reload", "systemctl --user enable claude-gateway.service",
                          "systemctl --user restart claude-gateway.service"]
@@ -194,7 +206,7 @@ def test_macos_launch_agent(service, manager, dotenv):
     plist = Path.home() / "Library" / "LaunchAgents" / "com.claude-gateway.proxy.plist"
     assert service("install", "proxy", env=macos).returncode == 0
     assert manager() == [f"launchctl bootstrap gui/{UID} {plist}"]
-    assert plist.read_text() == service_render.render("proxy", "macos", Context.current())[0].content
+    assert plist.read_text() == golden("macos", "com.claude-gateway.proxy.plist")
     plist.write_text(plist.read_text().replace("<integer>10</integer>", "<integer>1</integer>"))
     assert service("install", "proxy", env=macos).returncode == 0
     assert manager() == [f"launchctl bootout gui/{UID}/com.claude-gateway.proxy",

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from scripts import service_render
-from scripts.paths import PROJECT_DIR
-from scripts.platform_info import LINUX, MACOS
-from scripts.service_render import Context, render
+from scripts.core.paths import PROJECT_DIR
+from scripts.services import render as service_render
+from scripts.services.platform import LINUX, MACOS
+from scripts.services.render import Context, render
 
 GOLDEN = Path(__file__).parent / "golden"
 EXAMPLE = Context(project_dir=Path("/opt/claude-gateway"), venv_dir=Path("/opt/claude-gateway/.venv"),

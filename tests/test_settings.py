@@ -1,8 +1,8 @@
 import pytest
-
 from conftest import API_KEY, MASTER_KEY, OAUTH_TOKEN
-from scripts import settings
-from scripts.errors import ToolkitError
+
+from scripts.core import settings
+from scripts.core.errors import ToolkitError
 
 
 def test_missing_env_file_names_the_fix():

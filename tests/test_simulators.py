@@ -11,15 +11,31 @@ import sys
 import time
 from datetime import timedelta
 
+import anthropic
 import pytest
 import requests
+from conftest_sim import (  # noqa: F401
+    ACCESS_KEY,
+    API_KEY,
+    INVOKE_BODY,
+    MODEL,
+    OAUTH_TOKEN,
+    SECRET_KEY,
+    US_MODEL,
+    actl,
+    bctl,
+    boto,
+    claude,
+    fresh,
+    now_utc,
+    signed_post,
+    sims,
+    sse_events,
+)
 
-from conftest_sim import (ACCESS_KEY, API_KEY, INVOKE_BODY, MODEL, OAUTH_TOKEN, SECRET_KEY, US_MODEL, actl,  # noqa: F401
-                          bctl, boto, claude, fresh, now_utc, sims, signed_post, sse_events)
-from scripts import aws_eventstream as es
-from scripts.sim_faults import SimControl
+from scripts.sim import eventstream as es
+from scripts.sim.faults import SimControl
 
-anthropic = pytest.importorskip("anthropic")
 HI = [{"role": "user", "content": "hi"}]
 WEATHER = {"name": "get_weather", "description": "Weather for a city",
            "input_schema": {"type": "object", "properties": {"city": {"type": "string"},
@@ -462,7 +478,7 @@ def test_cli_ready_line_startup_fault_and_clean_sigterm():
 
 def test_litellm_requests_pass_signature_verification(sims, actl, bctl, monkeypatch):
     monkeypatch.setenv("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no network for the cost map
-    litellm = pytest.importorskip("litellm")
+    import litellm  # heavy (seconds): only this test needs the library
     aws = dict(aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY, aws_region_name="us-east-1",
                aws_bedrock_runtime_endpoint=sims.bedrock_url, num_retries=0, max_tokens=50)
     hi = [{"role": "user", "content": "hi"}]

@@ -14,9 +14,9 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-
 from conftest import PROJECT_DIR
-from scripts.procs import free_port
+
+from scripts.core.procs import free_port
 
 START_URL = "https://example.awsapps.com/start"
 STAND_IN = textwrap.dedent("""\

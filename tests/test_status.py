@@ -8,12 +8,12 @@ import subprocess
 import time
 
 import pytest
-
 from conftest import API_KEY, MASTER_KEY, OAUTH_TOKEN, PROJECT_DIR
 from harness import start_stack
+
 from scripts import status
-from scripts.http import request
-from scripts.procs import free_port
+from scripts.core.http import request
+from scripts.core.procs import free_port
 
 MODEL = "claude-opus-4-1"  # no other test here sends to it
 
@@ -49,6 +49,7 @@ def ask(stack, model=MODEL):
     return reply.headers["x-litellm-model-name"]
 
 
+@pytest.mark.e2e
 def test_status_of_a_running_proxy(stack, capsys):
     out = rows(make_status(stack, capsys))
     assert "running (pid " in out["proxy"] and "started by make up" in out["proxy"]
@@ -72,6 +73,7 @@ def wait_for_metrics(stack) -> None:
         time.sleep(0.5)
 
 
+@pytest.mark.e2e
 def test_cooldown_after_a_429_and_recovery(stack, capsys):
     wait_for_metrics(stack)
     assert rows(make_status(stack, capsys))["primary"] == "Anthropic serving (no model in cooldown)"

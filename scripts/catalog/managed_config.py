@@ -1,0 +1,214 @@
+"""The managed parts of config.yaml: find, read, render and replace them.
+
+Two regions belong to `make update-models`, each between a pair of marker lines:
+
+    # >>> managed by make update-models: models >>>       (inside model_list)
+    # <<< managed by make update-models: models <<<
+    # >>> managed by make update-models: fallbacks >>>    (inside router_settings.fallbacks)
+    # <<< managed by make update-models: fallbacks <<<
+
+Only the lines between the markers are ever rewritten; every other byte of the
+file (the markers included) is kept as it was. Like honcho's exporters, render()
+only returns text; replace() is the one writer, and it validates first.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Optional, Set, Tuple
+
+import yaml
+
+from scripts.catalog.matching import Entry
+from scripts.core import configfile, paths
+from scripts.core.errors import ToolkitError
+from scripts.core.files import write_atomic
+
+PARTS = ("models", "fallbacks")
+MARKER = re.compile(r"^(?P<indent>[ \t]*)# (?P<dir>>>>|<<<) managed by make update-models: "
+                    r"(?P<part>[a-z]+) (?P=dir)[ \t]*$")
+ANTHROPIC_PARAMS = ("api_key: os.environ/GATEWAY_ANTHROPIC_CREDENTIAL",)
+BEDROCK_PARAMS = ("aws_region_name: os.environ/AWS_REGION",)
+# Bedrock is the last resort: never cool it down (LiteLLM 1.106.2 can also cool the
+# fallback down for the primary's mid-stream failure; see config.yaml).
+BEDROCK_MODEL_INFO = ("model_info:", "  cooldown_time: 0  # never cool down the last resort (see router_settings)")
+RESTORE = "put the marker lines back (see `git show HEAD:config.yaml`)"
+
+
+@dataclass
+class Region:
+    start: int   # index of the first line after the opening marker
+    end: int     # index of the closing marker
+    indent: str
+
+
+def find_regions(text: str, path: Path) -> Dict[str, Region]:
+    lines = text.splitlines()
+    opened: Dict[str, tuple] = {}
+    regions: Dict[str, Region] = {}
+    for i, line in enumerate(lines):
+        match = MARKER.match(line.rstrip("\r"))
+        if not match:
+            continue
+        part = match["part"]
+        if match["dir"] == ">>>":
+            if part in opened or part in regions:
+                raise ToolkitError(f"{path}: line {i + 1}: a second '{part}' managed region starts here: "
+                                   f"keep one pair of markers per region")
+            opened[part] = (i, match["indent"])
+        elif part not in opened:
+            raise ToolkitError(f"{path}: line {i + 1}: '{part}' managed region ends before it starts: {RESTORE}")
+        else:
+            start, indent = opened.pop(part)
+            regions[part] = Region(start + 1, i, indent)
+    missing = [p for p in PARTS if p not in regions]
+    if missing:
+        raise ToolkitError(f"{path}: no complete '{missing[0]}' managed region (the "
+                           f"'# >>> managed by make update-models: {missing[0]} >>>' marker pair): {RESTORE}")
+    return regions
+
+
+def _region_text(text: str, region: Region) -> str:
+    return "\n".join(text.splitlines()[region.start:region.end])
+
+
+def managed_model_list(text: str, path: Path) -> List[dict]:
+    """The model_list entries inside the managed region, as YAML reads them."""
+    try:
+        items = yaml.safe_load(_region_text(text, find_regions(text, path)["models"])) or []
+    except yaml.YAMLError as exc:
+        raise ToolkitError(f"{path}: the managed models region is not valid YAML ({exc}): "
+                           "run `git checkout config.yaml`, or fix it by hand") from None
+    return [i for i in items if isinstance(i, dict) and isinstance(i.get("litellm_params"), dict)]
+
+
+def managed_ids(text: str, path: Path, provider: str) -> List[str]:
+    """Ids of the `provider/...` deployments in the managed region (kept when a side fails)."""
+    found = []
+    for item in managed_model_list(text, path):
+        model = str(item["litellm_params"].get("model", ""))
+        if model.startswith(provider + "/") and model[len(provider) + 1:] not in found:
+            found.append(model[len(provider) + 1:])
+    return found
+
+
+def managed_notes(text: str, path: Path) -> Dict[str, str]:
+    """The '# <name>: <note>' comments render_models() put above entries without a fallback."""
+    region = find_regions(text, path)["models"]
+    notes = {}
+    for line in text.splitlines()[region.start:region.end]:
+        match = re.match(r"^\s*# (\S+): (.+?)\s*$", line)
+        if match:
+            notes[match[1]] = match[2]
+    return notes
+
+
+def names_outside(text: str, path: Path) -> Tuple[Set[str], Set[str]]:
+    """(model_names, fallback sources) the user defines outside the managed regions."""
+    regions = find_regions(text, path)
+    lines = text.splitlines()
+    for part in PARTS:  # blank out the managed lines, keeping line numbers
+        for i in range(regions[part].start, regions[part].end):
+            lines[i] = ""
+    try:
+        data = yaml.safe_load("\n".join(lines)) or {}
+    except yaml.YAMLError as exc:
+        raise ToolkitError(f"{path}: not valid YAML outside the managed regions ({exc}): fix config.yaml") from None
+    names = {str(m.get("model_name")) for m in data.get("model_list") or [] if isinstance(m, dict)}
+    fallbacks = (data.get("router_settings") or {}).get("fallbacks") or []
+    return names, {str(k) for item in fallbacks if isinstance(item, dict) for k in item}
+
+
+def _scalar(value: str) -> str:
+    """A YAML scalar: bare when plainly safe, else double-quoted (JSON is valid YAML)."""
+    return value if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._:/-]*", value) and not value.endswith(":") \
+        else json.dumps(value)
+
+
+def _deployment(indent: str, name: str, model: str, params: tuple, info: tuple = ()) -> List[str]:
+    return ([f"{indent}- model_name: {_scalar(name)}", f"{indent}  litellm_params:",
+             f"{indent}    model: {_scalar(model)}"] + [f"{indent}    {p}" for p in params]
+            + [f"{indent}  {line}" for line in info])
+
+
+def render_models(entries: List[Entry], indent: str) -> List[str]:
+    lines: List[str] = []
+    for entry in entries:
+        lines += [f"{indent}# {entry.name}: {note}" for note in entry.notes]
+        if entry.anthropic:
+            lines += _deployment(indent, entry.name, f"anthropic/{entry.anthropic.upstream_id}", ANTHROPIC_PARAMS)
+        if entry.bedrock:
+            name = f"{entry.name}-bedrock" if entry.anthropic else entry.name
+            lines += _deployment(indent, name, f"bedrock/{entry.bedrock.upstream_id}", BEDROCK_PARAMS,
+                                 BEDROCK_MODEL_INFO)
+    return lines
+
+
+def render_fallbacks(entries: List[Entry], indent: str, own_fallbacks: Set[str]) -> List[str]:
+    return [f"{indent}- {_scalar(e.name)}: [{_scalar(e.name + '-bedrock')}]"
+            for e in entries if e.has_fallback and e.name not in own_fallbacks]
+
+
+def render(text: str, path: Path, entries: List[Entry], own_fallbacks: Set[str]) -> str:
+    """The whole file with both managed regions replaced; every other line unchanged.
+    Models in own_fallbacks have the user's fallback outside the region: none is added."""
+    regions = find_regions(text, path)
+    lines = text.splitlines(keepends=True)
+    newline = "\r\n" if lines[regions["models"].end].endswith("\r\n") else "\n"
+    new = {"models": render_models(entries, regions["models"].indent),
+           "fallbacks": render_fallbacks(entries, regions["fallbacks"].indent, own_fallbacks)}
+    for part in sorted(PARTS, key=lambda p: -regions[p].start):  # bottom first: indexes stay valid
+        region = regions[part]
+        lines[region.start:region.end] = [line + newline for line in new[part]]
+    return "".join(lines)
+
+
+LITELLM_CHECK = """
+import os, sys, yaml
+os.environ.setdefault("GATEWAY_ANTHROPIC_CREDENTIAL", "sk-ant-validate")
+os.environ.setdefault("AWS_REGION", "us-east-1")
+data = yaml.safe_load(open(sys.argv[1], encoding="utf-8"))
+from litellm import Router
+Router(model_list=data["model_list"], fallbacks=(data.get("router_settings") or {}).get("fallbacks") or [])
+"""
+
+
+def check_with_litellm(candidate: Path) -> None:
+    """Build a LiteLLM Router from the file, as the proxy will (about 8 s of CPU: importing litellm)."""
+    python = paths.venv_bin("python")
+    env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+    result = subprocess.run([str(python) if python.exists() else sys.executable, "-c", LITELLM_CHECK,
+                             str(candidate)], capture_output=True, text=True, timeout=180, env=env)
+    if result.returncode != 0:
+        last = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        raise ToolkitError(f"LiteLLM rejects the updated config ({last})")
+
+
+def validate(candidate: Path) -> None:
+    """YAML, the toolkit's own checks, then LiteLLM's; raises ToolkitError."""
+    configfile.load(candidate)
+    check_with_litellm(candidate)
+
+
+def replace(path: Path, new_text: str, check=validate) -> Path:
+    """Validate new_text in a temp file beside config.yaml, back the old file up to
+    config.yaml.bak, then move the temp file over it (atomic). Returns the backup."""
+    backup = path.resolve().with_name(path.resolve().name + ".bak")
+    write_atomic(path, new_text, backup=backup, check=check)
+    return backup
+
+
+def current_text(path: Path) -> str:
+    if not path.exists():
+        raise ToolkitError(f"no config file at {path}: `git checkout config.yaml` restores the shipped one")
+    return path.read_bytes().decode("utf-8")  # bytes: keep \r\n line ends as they are
+
+
+def managed_names(text: str, path: Path) -> Optional[Set[str]]:
+    try:
+        return {str(m.get("model_name")) for m in managed_model_list(text, path)}
+    except ToolkitError:
+        return None

@@ -1,0 +1,92 @@
+"""Where everything lives, and the one registry of the GATEWAY_* overrides.
+
+Each location (and a few behaviours) can be moved by an environment variable, so
+tests and unusual setups point everything at a temporary directory. OVERRIDES names
+every variable the toolkit reads for that; tests clear all of them.
+"""
+import os
+from pathlib import Path
+from typing import Optional
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
+
+# Every GATEWAY_* variable that moves a location or changes a behaviour, with its meaning.
+OVERRIDES = {
+    "GATEWAY_ENV_FILE": "the .env file (default: .env in the project)",
+    "GATEWAY_CONFIG": "the LiteLLM config (default: config.yaml in the project)",
+    "GATEWAY_STATE_DIR": "pid file, lock, models-seen (default: state/)",
+    "GATEWAY_LOG_DIR": "proxy and SSO refresher logs (default: logs/)",
+    "GATEWAY_VENV": "the virtualenv (default: .venv)",
+    "GATEWAY_USER_CONFIG_DIR": "per-user toolkit state (default: ~/.config/claude-gateway)",
+    "GATEWAY_START_TIMEOUT": "seconds `make up` waits for the proxy (default 90)",
+    "GATEWAY_PLATFORM": "linux or macos, instead of the detected platform",
+    "GATEWAY_SERVICE_MANAGER": "a program run instead of systemctl/launchctl, given the whole command",
+    "GATEWAY_AWS_SSO_UTIL": "the aws-sso-util executable (default: the venv's)",
+}
+
+
+def override(var: str) -> Optional[str]:
+    """The value of a registered override, None when unset or empty."""
+    if var not in OVERRIDES:
+        raise KeyError(f"{var} is not a registered override (add it to paths.OVERRIDES)")
+    return os.environ.get(var) or None
+
+
+def _from_env(var: str, default: Path) -> Path:
+    value = override(var)
+    return Path(value).expanduser() if value else default
+
+
+def env_file() -> Path:
+    return _from_env("GATEWAY_ENV_FILE", PROJECT_DIR / ".env")
+
+
+def env_template() -> Path:
+    return PROJECT_DIR / ".env.template"
+
+
+def config_file() -> Path:
+    return _from_env("GATEWAY_CONFIG", PROJECT_DIR / "config.yaml")
+
+
+def state_dir() -> Path:
+    return _from_env("GATEWAY_STATE_DIR", PROJECT_DIR / "state")
+
+
+def log_dir() -> Path:
+    return _from_env("GATEWAY_LOG_DIR", PROJECT_DIR / "logs")
+
+
+def venv_dir() -> Path:
+    return _from_env("GATEWAY_VENV", PROJECT_DIR / ".venv")
+
+
+def venv_bin(name: str) -> Path:
+    return venv_dir() / "bin" / name
+
+
+def pid_file() -> Path:
+    return state_dir() / "proxy.pid"
+
+
+def proxy_log() -> Path:
+    return log_dir() / "proxy.log"
+
+
+def start_timeout() -> float:
+    return float(override("GATEWAY_START_TIMEOUT") or "90")
+
+
+def aws_sso_util() -> Path:
+    return _from_env("GATEWAY_AWS_SSO_UTIL", venv_bin("aws-sso-util"))
+
+
+def user_config_dir() -> Path:
+    """Per-user toolkit state that must survive `make clean` (e.g. Claude Code routing mode)."""
+    base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return _from_env("GATEWAY_USER_CONFIG_DIR", base / "claude-gateway")
+
+
+def claude_mode_file() -> Path:
+    """'proxy' or 'direct': which way the shell block sends Claude Code (make toggle-claude)."""
+    return user_config_dir() / "claude-mode"

@@ -1,0 +1,128 @@
+"""Processes and ports: who is running, who holds a port."""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable, List, Optional
+
+
+def is_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def command_line(pid: int) -> str:
+    """The process's command line ('' when unknown or gone)."""
+    proc = Path(f"/proc/{pid}/cmdline")
+    if proc.exists():
+        try:
+            return proc.read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:
+            return ""
+    result = subprocess.run(["ps", "-o", "command=", "-p", str(pid)], capture_output=True, text=True)
+    return result.stdout.strip()
+
+
+def read_pid(pid_file: Path) -> Optional[int]:
+    try:
+        return int(pid_file.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def port_is_free(host: str, port: int) -> bool:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def port_owner(port: int) -> str:
+    """A short description of whoever listens on the port, best effort."""
+    if sys.platform.startswith("linux") and shutil.which("ss"):
+        out = subprocess.run(["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True).stdout
+        if 'pid=' in out:
+            # users:(("python3",pid=123,fd=6))
+            detail = out.split("users:((", 1)[1].split("))", 1)[0]
+            name, pid = detail.split(",")[0].strip('"'), detail.split("pid=")[1].split(",")[0]
+            return f"{name} (pid {pid}: {command_line(int(pid))[:120]})"
+    if shutil.which("lsof"):
+        out = subprocess.run(["lsof", "-nP", f"-iTCP:{port}", "-sTCP:LISTEN", "-Fpc"],
+                             capture_output=True, text=True).stdout
+        fields = {line[0]: line[1:] for line in out.splitlines() if line}
+        if "p" in fields:
+            return f"{fields.get('c', '?')} (pid {fields['p']})"
+    return "another process"
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def terminate(pid: int, timeout: float = 15.0) -> None:
+    """SIGTERM the process group, SIGKILL it if it outlives the deadline."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(pid, sig)
+        except ProcessLookupError:
+            return
+        except PermissionError:
+            os.kill(pid, sig)
+        try:
+            wait_until(lambda: not is_alive(pid) or is_zombie(pid), timeout, interval=0.1)
+            return
+        except TimeoutError:
+            continue
+
+
+def stat_fields(pid: int) -> Optional[List[str]]:
+    """Fields of /proc/<pid>/stat after the command name (state, ppid, ...); None
+    when the process is gone or there is no /proc (macOS). The name may itself
+    hold ") ", so the split is at the last one."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def is_zombie(pid: int) -> bool:
+    fields = stat_fields(pid)
+    return bool(fields) and fields[0] == "Z"
+
+
+def wait_until(ready: Callable[[], bool], timeout: float, interval: float = 0.2,
+               abort: Optional[Callable[[], Optional[str]]] = None,
+               progress: Optional[Callable[[float], None]] = None) -> float:
+    """Poll ready() every interval seconds; return the seconds it took.
+
+    Raises TimeoutError when timeout passes first, and RuntimeError with abort()'s
+    reason as soon as abort() returns one (e.g. the process being waited for died).
+    progress(elapsed) is called before each sleep (a terminal's countdown)."""
+    started = time.monotonic()
+    while True:
+        elapsed = time.monotonic() - started
+        if ready():
+            return elapsed
+        reason = abort() if abort else None
+        if reason:
+            raise RuntimeError(reason)
+        if elapsed > timeout:
+            raise TimeoutError(f"not ready after {timeout:.0f}s")
+        if progress:
+            progress(elapsed)
+        time.sleep(interval)

@@ -1,0 +1,63 @@
+"""Which upstreams the proxy will use: derived from .env and config.yaml only."""
+from typing import List, Optional
+
+from scripts.core.configfile import ProxyConfig
+from scripts.core.settings import ANTHROPIC_DEFAULT_BASE, Settings, mask
+
+# The geography prefix of Bedrock cross-region inference profiles by region.
+REGION_PREFIXES = (("us-gov-", "us-gov."), ("us-", "us."), ("ca-", "us."), ("eu-", "eu."),
+                   ("ap-", "apac."), ("sa-", "us."))
+
+
+def profile_prefix(region: Optional[str]) -> Optional[str]:
+    for start, prefix in REGION_PREFIXES:
+        if region and region.startswith(start):
+            return prefix
+    return None
+
+
+def bedrock_model_ids(config: ProxyConfig) -> List[str]:
+    return [m.split("/", 1)[1] for models in config.deployments.values()
+            for m in models if m.startswith("bedrock/")]
+
+
+def region_mismatch(config: ProxyConfig, region: Optional[str]) -> Optional[str]:
+    """A warning when config.yaml's inference profiles belong to another geography."""
+    want = profile_prefix(region)
+    if not want:
+        return None
+    foreign = sorted({i.split(".", 1)[0] + "." for i in bedrock_model_ids(config)
+                      if "." in i and not i.startswith(("anthropic.", "global.", want))})
+    if foreign:
+        return (f"config.yaml uses {', '.join(foreign)} Bedrock inference profiles but AWS_REGION={region} "
+                f"needs {want}: run `make update-models`")
+    return None
+
+
+def describe(settings: Settings, config: ProxyConfig) -> List[str]:
+    region = settings.get("AWS_REGION")
+    bedrock_endpoint = settings.get("AWS_BEDROCK_RUNTIME_ENDPOINT") or (
+        f"https://bedrock-runtime.{region}.amazonaws.com" if region else "(AWS_REGION not set)")
+    lines = [
+        f"primary  Anthropic  {settings.get('ANTHROPIC_API_BASE') or ANTHROPIC_DEFAULT_BASE}"
+        f"  credential: {settings.anthropic_credential_kind} {mask(settings.anthropic_credential)}",
+        f"fallback Bedrock    {bedrock_endpoint}  profile: {settings.get('AWS_PROFILE') or '(default AWS chain)'}"
+        f"  region: {region or '(not set)'}",
+    ]
+    return lines
+
+
+def warnings(settings: Settings, config: ProxyConfig) -> List[str]:
+    found = []
+    if not settings.get("AWS_REGION"):
+        found.append("AWS_REGION is not set in .env: the Bedrock fallback cannot work without it")
+    mismatch = region_mismatch(config, settings.get("AWS_REGION"))
+    if mismatch:
+        found.append(mismatch)
+    missing = config.without_fallback()
+    if missing:
+        found.append(f"no Bedrock fallback for: {', '.join(missing)}")
+    for pattern in config.wildcards:
+        found.append(f"ids matching {pattern} that are not listed go to Anthropic with no Bedrock fallback "
+                     "until `make update-models` adds them")
+    return found

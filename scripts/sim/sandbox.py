@@ -1,0 +1,134 @@
+"""A throw-away stack: the simulated upstreams and a real LiteLLM proxy, started
+with `python -m scripts.proxy up` from the project's own config.yaml exactly as
+`make up` does, with its .env, state and logs in a directory of its own.
+
+Used by `make demo`, `make bench` and the end-to-end tests; it never reads or
+writes the user's .env and never touches a proxy the user already runs."""
+import os
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Iterable, Optional
+
+from scripts.core.paths import PROJECT_DIR, venv_bin
+from scripts.core.procs import free_port
+from scripts.sim.faults import SimControl
+
+MASTER_KEY = "sk-e2e-master-key-0123456789abcdef"
+API_KEY = "sk-ant-api03-e2e-key-0123456789"
+OAUTH_TOKEN = "sk-ant-oat01-e2e-token-0123456789"
+AWS_ACCESS_KEY = "AKIAE2ETEST000000001"
+AWS_SECRET_KEY = "e2e/secret/key/0123456789abcdefghijklmn"
+PYTHON = str(venv_bin("python"))
+
+
+@dataclass
+class Simulators:
+    process: subprocess.Popen
+    anthropic_url: str
+    bedrock_url: str
+
+    @property
+    def anthropic(self) -> SimControl:
+        return SimControl(self.anthropic_url)
+
+    @property
+    def bedrock(self) -> SimControl:
+        return SimControl(self.bedrock_url)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def start_simulators(extra_args: Iterable[str] = ()) -> Simulators:
+    command = [PYTHON, "-m", "scripts.simulators", "--anthropic-port", "0", "--bedrock-port", "0",
+               "--bedrock-access-key", AWS_ACCESS_KEY, "--bedrock-secret-key", AWS_SECRET_KEY, *extra_args]
+    process = subprocess.Popen(command, cwd=PROJECT_DIR, stdout=subprocess.PIPE, text=True)
+    line = process.stdout.readline()  # the READY line, or EOF when it failed
+    if not line.startswith("SIMULATORS READY"):
+        process.kill()
+        raise RuntimeError(f"simulators did not start: {line!r}")
+    urls = dict(part.split("=", 1) for part in line.split()[2:])
+    return Simulators(process, urls["anthropic"], urls["bedrock"])
+
+
+@dataclass
+class Stack:
+    workdir: Path
+    sims: Simulators
+    env: Dict[str, str]
+    port: int
+    master_key: str = MASTER_KEY
+    logs: Dict[str, str] = field(default_factory=dict)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def script(self, module: str, *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
+        """Run `python -m scripts.<module>` as the Makefile does, with this stack's .env."""
+        return subprocess.run([PYTHON, "-m", f"scripts.{module}", *args], cwd=PROJECT_DIR, env=self.env,
+                              capture_output=True, text=True, timeout=timeout)
+
+    def reset(self) -> None:
+        self.sims.anthropic.reset()
+        self.sims.bedrock.reset()
+
+    def primary_calls(self, model: Optional[str] = None) -> list:
+        return [r for r in self.sims.anthropic.requests()
+                if r["path"].startswith("/v1/messages") and (model is None or model in (r.get("model") or ""))]
+
+    def fallback_calls(self, model: Optional[str] = None) -> list:
+        return [r for r in self.sims.bedrock.requests()
+                if r["path"].startswith("/model/") and (model is None or model in (r.get("model") or ""))]
+
+    def stop(self) -> None:
+        down = self.script("proxy", "down")
+        self.logs["down"] = down.stdout + down.stderr
+        self.sims.stop()
+
+
+def write_env(path: Path, values: Dict[str, str]) -> None:
+    path.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
+    path.chmod(0o600)
+
+
+def start_stack(workdir: Path, *, oauth: bool = False, sim_args: Iterable[str] = (),
+                extra_env: Optional[Dict[str, str]] = None, anthropic_base: Optional[str] = None) -> Stack:
+    """Simulators + a proxy started by `scripts.proxy up`; call .stop() when done.
+
+    anthropic_base: ANTHROPIC_API_BASE for the .env instead of the simulator (e.g. a closed
+    port, for "connection refused"); the .env wins over extra_env for that variable."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    sims = start_simulators(sim_args)
+    port = free_port()
+    dotenv = {
+        "LITELLM_MASTER_KEY": MASTER_KEY,
+        "LITELLM_PORT": str(port),
+        "ANTHROPIC_API_BASE": anthropic_base or sims.anthropic_url,
+        "AWS_BEDROCK_RUNTIME_ENDPOINT": sims.bedrock_url,
+        "AWS_REGION": "us-west-2",
+        "AWS_ACCESS_KEY_ID": AWS_ACCESS_KEY,
+        "AWS_SECRET_ACCESS_KEY": AWS_SECRET_KEY,
+        ("CLAUDE_CODE_OAUTH_TOKEN" if oauth else "ANTHROPIC_API_KEY"): OAUTH_TOKEN if oauth else API_KEY,
+    }
+    write_env(workdir / ".env", dotenv)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "AWS_", "CLAUDE_CODE_"))}
+    env.update({
+        "GATEWAY_ENV_FILE": str(workdir / ".env"),
+        "GATEWAY_STATE_DIR": str(workdir / "state"),
+        "GATEWAY_LOG_DIR": str(workdir / "logs"),
+        "HOME": str(workdir / "home"),
+        **(extra_env or {}),
+    })
+    stack = Stack(workdir, sims, env, port)
+    started = time.monotonic()
+    up = stack.script("proxy", "up")
+    stack.logs["up"] = up.stdout + up.stderr
+    stack.logs["start_seconds"] = f"{time.monotonic() - started:.1f}"
+    if up.returncode != 0:
+        sims.stop()
+        raise RuntimeError(f"proxy did not start:\n{up.stdout}\n{up.stderr}")
+    return stack
