@@ -20,7 +20,8 @@ import pytest
 from conftest import PROJECT_DIR
 from harness import API_KEY, assert_demo_told_the_story, start_stack
 
-from scripts.core import settings
+from scripts.catalog import managed_config
+from scripts.core import paths, settings
 from scripts.core.procs import read_pid
 from scripts.sim.sandbox import PYTHON
 
@@ -91,6 +92,18 @@ def test_litellm_loads_the_project_env_unless_sealed(project_env, tmp_path):
 
     assert seen({}) == MISSING_PROFILE
     assert seen(settings.NO_DOTENV) == "None"
+
+
+def test_update_models_check_ignores_a_env_in_its_working_directory(tmp_path, monkeypatch):
+    """`python -c` makes python-dotenv look in the working directory: `make update-models`
+    runs its LiteLLM check from the project, next to the user's .env."""
+    (tmp_path / ".env").write_text("DEFAULT_NUM_WORKERS_LITELLM_PROXY=not-a-number\n")  # LiteLLM's import dies on it
+    monkeypatch.chdir(tmp_path)
+    for var in settings.NO_DOTENV:  # as in a user's shell (this process has them from conftest)
+        monkeypatch.delenv(var)
+    unsealed = subprocess.run([PYTHON, "-c", "import litellm"], capture_output=True, text=True, timeout=120)
+    assert unsealed.returncode == 1 and "not-a-number" in unsealed.stderr
+    managed_config.check_with_litellm(paths.config_file())  # raises ToolkitError when LiteLLM fails
 
 
 def test_this_test_process_imports_litellm_sealed():
