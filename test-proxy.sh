@@ -46,32 +46,58 @@ post() {
     -H "content-type: application/json" -H "anthropic-version: 2023-06-01" "$@" \
     -X POST "$BASE$path" -d "$data") || STATUS=000
 }
-header() { grep -i "^$1:" "$HEADERS" | tail -n 1 | cut -d' ' -f2- | tr -d '\r'; }
+# The last value of a response header; empty (never a failure) when absent.
+header() { { grep -i "^$1:" "$HEADERS" || true; } | tail -n 1 | cut -d' ' -f2- | tr -d '\r'; }
+# The first "FIELD": "string" of the body; empty when there is none.
+json_string() {
+  { grep -o "\"$1\": *\"[^\"]*\"" "$BODY" || true; } | head -n 1 | sed -E 's/^"[^"]*": *"(.*)"$/\1/'
+}
+excerpt() { head -c 300 "$BODY" | tr '\n' ' '; }
 
+# Every PASS below states only what this run saw: the HTTP status, the deployment
+# LiteLLM names in x-litellm-model-name, and the text or events of the answer.
 check_health() {
-  if curl -sf --max-time 5 "$BASE/health/liveliness" >/dev/null; then pass "liveness $BASE"
+  local reply
+  reply=$(curl -s --max-time 5 "$BASE/health/liveliness" || true)
+  if [[ "$reply" == *alive* ]]; then pass "liveness: $BASE answers $reply"
   else fail "liveness: no answer from $BASE (is it running? \`make up\`)"; return; fi
-  if curl -sf --max-time 5 "$BASE/health/readiness" | grep -q '"healthy"'; then pass "readiness"
-  else fail "readiness: see \`make logs\`"; fi
+  reply=$(curl -s --max-time 5 "$BASE/health/readiness" || true)
+  if [[ "$reply" =~ \"status\":\ ?\"(healthy|connected)\" ]]; then pass "readiness: ${BASH_REMATCH[1]}"
+  else fail "readiness: $(head -c 300 <<<"${reply:-no answer}") (see \`make logs\`)"; fi
+}
+
+# check_answer LABEL FIELD: PASS for HTTP 200 from a named deployment with text in FIELD.
+check_answer() {
+  local label=$1 field=$2 who text
+  who=$(header x-litellm-model-name)
+  text=$(json_string "$field")
+  if [ "$STATUS" != 200 ]; then fail "$label: HTTP $STATUS $(excerpt)"
+  elif [ -z "$who" ]; then fail "$label: HTTP 200 without x-litellm-model-name, so who answered is unknown"
+  elif [ -z "$text" ]; then fail "$label: HTTP 200 from $who without a \"$field\" in the answer: $(excerpt)"
+  else pass "$label answered by $who: \"${text:0:80}\""; fi
 }
 
 check_basic() {
   post /v1/messages "{\"model\":\"$MODEL\",\"max_tokens\":32,\"messages\":[{\"role\":\"user\",\"content\":\"Reply with: pong\"}]}" -H "x-api-key: $KEY"
-  if [ "$STATUS" = 200 ] && grep -q '"type":"message"\|"type": "message"' "$BODY"; then
-    pass "/v1/messages $MODEL answered by $(header x-litellm-model-name)"
-  else fail "/v1/messages $MODEL: HTTP $STATUS $(head -c 300 "$BODY")"; fi
+  check_answer "/v1/messages $MODEL" text
   post /v1/chat/completions "{\"model\":\"$MODEL\",\"max_tokens\":32,\"messages\":[{\"role\":\"user\",\"content\":\"Reply with: pong\"}]}" \
     -H "Authorization: Bearer $KEY"
-  if [ "$STATUS" = 200 ] && grep -q '"choices"' "$BODY"; then
-    pass "/v1/chat/completions $MODEL answered by $(header x-litellm-model-name)"
-  else fail "/v1/chat/completions $MODEL: HTTP $STATUS $(head -c 300 "$BODY")"; fi
+  check_answer "/v1/chat/completions $MODEL" content
 }
 
 check_stream() {
   post /v1/messages "{\"model\":\"$MODEL\",\"max_tokens\":32,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Reply with: pong\"}]}" -H "x-api-key: $KEY"
-  if [ "$STATUS" = 200 ] && grep -q '^event: message_stop' "$BODY" && grep -q 'content_block_delta' "$BODY"; then
-    pass "/v1/messages stream ends with message_stop ($(grep -c '^event: content_block_delta' "$BODY") deltas)"
-  else fail "/v1/messages stream: HTTP $STATUS, no complete event sequence: $(head -c 300 "$BODY")"; fi
+  local who deltas last
+  who=$(header x-litellm-model-name)
+  deltas=$( { grep -c '^event: content_block_delta' "$BODY" || true; } )
+  last=$( { grep '^event: ' "$BODY" || true; } | tail -n 1 | tr -d '\r')
+  if [ "$STATUS" != 200 ]; then fail "/v1/messages stream: HTTP $STATUS $(excerpt)"
+  elif grep -q '^event: error' "$BODY"; then
+    fail "/v1/messages stream: an error event: $(grep -A1 '^event: error' "$BODY" | tail -n 1 | head -c 300)"
+  elif [ "$last" != "event: message_stop" ]; then fail "/v1/messages stream: cut off, last event '${last:-none}'"
+  elif [ "$deltas" = 0 ]; then fail "/v1/messages stream: complete but without content: $(excerpt)"
+  elif [ -z "$who" ]; then fail "/v1/messages stream: no x-litellm-model-name, so who answered is unknown"
+  else pass "/v1/messages stream from $who: $deltas deltas, ends with message_stop"; fi
 }
 
 check_fallback() {
@@ -83,10 +109,10 @@ check_fallback() {
     args=(-H "x-api-key: $KEY")
   fi
   post /v1/messages '{"model":"fallback-test","max_tokens":32,"messages":[{"role":"user","content":"Reply with: pong"}]}' "${args[@]}"
-  local answered; answered=$(header x-litellm-model-name)
-  if [ "$STATUS" = 200 ] && [[ "$answered" == bedrock/* ]]; then
-    pass "fallback: primary unreachable, answered by $answered"
-  else fail "fallback: HTTP $STATUS answered by '${answered:-nobody}': $(head -c 300 "$BODY")"; fi
+  local answered text; answered=$(header x-litellm-model-name); text=$(json_string text)
+  if [ "$STATUS" = 200 ] && [[ "$answered" == bedrock/* ]] && [ -n "$text" ]; then
+    pass "fallback: primary unreachable, answered by $answered: \"${text:0:80}\""
+  else fail "fallback: HTTP $STATUS answered by '${answered:-nobody}': $(excerpt)"; fi
 }
 
 case "${1:-all}" in

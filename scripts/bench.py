@@ -11,8 +11,8 @@ It never measures a proxy it did not start: there is no URL option.
 
 Client, simulators and proxy share this machine's cores: every figure includes
 that contention, the direct path's too. GATEWAY_CONFIG and GATEWAY_VENV (and
-LiteLLM's own variables such as LITELLM_LOG, NUM_WORKERS) are honoured, so a
-tuning candidate is measured by pointing them at a copy.
+LITELLM_LOG, NUM_WORKERS: settings.TUNING_FROM_SHELL) are honoured, so a tuning
+candidate is measured by pointing them at a copy.
 
     python -m scripts.bench [--json] [--requests N] [--load-requests N] [--clients N]
 """

@@ -5,7 +5,8 @@ The first request copies Claude Code 2.1's wire shape: POST /v1/messages?beta=tr
 streamed, with its anthropic-beta flags and the proxy key as a Bearer token
 (ANTHROPIC_AUTH_TOKEN, see scripts/claude/blocks.py). The second runs the CLI with
 the variables the shell block exports, so it passes exactly when a new shell's
-`claude` would work.
+`claude` would work; that it went through the proxy is read from the proxy itself
+(its Prometheus count of requests with Claude Code's user agent rose meanwhile).
 
   python -m scripts.claude_test [--model claude-haiku-4-5] [--cli-model MODEL] [--no-cli]
 """
@@ -18,13 +19,17 @@ import time
 from typing import Dict, List, Optional, Tuple
 
 from scripts.claude.blocks import HAIKU_MODEL
+from scripts.core import procs
 from scripts.core import settings as settings_mod
 from scripts.core.errors import ToolkitError, entry_point
 from scripts.core.http import Reply, is_live, request
-from scripts.gateway.client import TEST_PROMPT, answered_by
+from scripts.gateway.client import TEST_PROMPT, answered_by, call
+from scripts.observability.metrics import parse as parse_metrics
 
 CLAUDE_CODE_BETAS = "claude-code-20250219,interleaved-thinking-2025-05-14,context-management-2025-06-27"
 CLI_TIMEOUT = 180
+CLAUDE_CODE_AGENT = "claude-cli/"  # the User-Agent Claude Code sends ("claude-cli/2.1.197 (external, cli)")
+COUNT_DEADLINE = 5.0  # seconds LiteLLM may take to count a request it answered
 
 
 def claude_code_request(cfg: settings_mod.Settings, model: str) -> Tuple[Reply, float]:
@@ -43,8 +48,10 @@ def claude_code_request(cfg: settings_mod.Settings, model: str) -> Tuple[Reply, 
 
 
 def streamed_text(body: bytes) -> str:
-    """The text of an Anthropic SSE stream (content_block_delta text_delta events)."""
+    """The text of a whole Anthropic SSE stream (its text_delta events); ToolkitError for
+    a stream that carried an error, was cut before message_stop, or had no text."""
     parts: List[str] = []
+    complete = False
     for line in body.decode("utf-8", errors="replace").splitlines():
         if not line.startswith("data:"):
             continue
@@ -56,7 +63,41 @@ def streamed_text(body: bytes) -> str:
             parts.append(event["delta"].get("text", ""))
         if event.get("type") == "error":
             raise ToolkitError(f"the stream ended with an error: {event.get('error')}")
-    return "".join(parts).strip()
+        complete = complete or event.get("type") == "message_stop"
+    if not complete:
+        raise ToolkitError("the stream was cut off before message_stop: see `make logs`")
+    text = "".join(parts).strip()
+    if not text:
+        raise ToolkitError("the stream completed without any text: see `make logs`")
+    return text
+
+
+def claude_code_requests(metrics_text: str) -> float:
+    """Requests the proxy counted from Claude Code (user agent claude-cli/...), by
+    LiteLLM's litellm_proxy_total_requests_metric."""
+    return sum(s.value for s in parse_metrics(metrics_text)
+               if s.name == "litellm_proxy_total_requests_metric_total"
+               and s.labels.get("user_agent", "").startswith(CLAUDE_CODE_AGENT))
+
+
+def counted_requests(cfg: settings_mod.Settings) -> float:
+    """claude_code_requests() of the running proxy; ToolkitError when its counter cannot be
+    read, since nothing else shows that `claude -p` went through the proxy."""
+    reply = call(cfg, "GET", "/metrics/", timeout=30)
+    if reply.status != 200:
+        raise ToolkitError(f"GET /metrics/ answered {reply.status}, so whether `claude -p` goes through the proxy "
+                           "cannot be seen: keep `callbacks: [\"prometheus\"]` in config.yaml's litellm_settings")
+    return claude_code_requests(reply.body.decode("utf-8", errors="replace"))
+
+
+def wait_for_count(cfg: settings_mod.Settings, before: float) -> float:
+    """Claude Code requests counted since `before`; LiteLLM counts after answering, so
+    a request that just ended may take a moment to show. 0 after the deadline."""
+    try:
+        procs.wait_until(lambda: counted_requests(cfg) > before, COUNT_DEADLINE, interval=0.2)
+    except TimeoutError:
+        return 0.0
+    return counted_requests(cfg) - before
 
 
 def cli_environment(cfg: settings_mod.Settings, model: Optional[str]) -> Dict[str, str]:
@@ -126,10 +167,17 @@ def _body(argv: List[str]) -> int:
     if not claude:
         print(">> skipped `claude -p`: the Claude Code CLI is not on PATH (npm install -g @anthropic-ai/claude-code)")
         return 0
+    before = counted_requests(cfg)
     result, elapsed = run_cli(claude, cfg, args.cli_model)
+    through = wait_for_count(cfg, before)
+    if not through:
+        raise ToolkitError(f"`claude -p` answered, but the proxy at {cfg.base_url} counted no request from Claude "
+                           "Code: something sends it elsewhere (an ANTHROPIC_BASE_URL in ~/.claude/settings.json?); "
+                           "`make show-claude` shows the routing")
     models = ", ".join(result.get("modelUsage", {})) or "model not reported"
     print(f">> claude -p (Claude Code {_version(claude)}, {models}): {str(result.get('result', '')).strip()!r} "
-          f"in {elapsed:.1f}s through {cfg.base_url}")
+          f"in {elapsed:.1f}s; the proxy at {cfg.base_url} counted {through:g} request(s) from Claude Code "
+          "meanwhile")
     return 0
 
 

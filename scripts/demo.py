@@ -5,21 +5,35 @@ project's config.yaml on free ports, with a .env of its own in a temp dir (the
 user's .env and any proxy they run are never touched), then narrates: a normal
 answer, a rate limit, the same request answered by Bedrock, the cooldown, the
 recovery, and the Prometheus counters that moved. Cleans up on exit and Ctrl-C.
+
+Every sentence about what happened is computed from what the demo observed: the
+client's status codes, LiteLLM's x-litellm-model-name header, the simulators'
+records of the calls they got, the proxy's counters. The judges in
+scripts/sim/story.py turn those observations into the printed lines, or into
+StepFailed when the story did not happen: the demo then names the step and the
+reason in one line and exits 1. --anthropic-fault/--bedrock-fault exist to test that.
+
+    python -m scripts.demo [--anthropic-fault SPEC] [--bedrock-fault SPEC]
 """
+import argparse
 import signal
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Dict, List
 
-from scripts.core.errors import entry_point
-from scripts.core.http import request
-from scripts.gateway.client import answered_by
+from scripts.core.errors import ToolkitError, entry_point
+from scripts.core.http import is_live, request
+from scripts.gateway.client import upstream_of
 from scripts.observability import metrics
+from scripts.sim import story
+from scripts.sim.faults import parse_fault_arg
 from scripts.sim.sandbox import Stack, start_stack
+from scripts.sim.story import Answer, Seen, StepFailed
 
 MODEL = "claude-sonnet-4-5"
 WINDOW = 5  # the simulated 429's retry-after, in seconds
+COOLDOWN_REQUESTS = 3
 COUNTERS = ("fallback", "cooled_down", "deployment_failure_responses", "proxy_total_requests",
             "deployment_success_responses")
 SHOWN_LABELS = ("api_provider", "model_group", "exception_status")
@@ -29,22 +43,31 @@ def say(text: str = "") -> None:
     print(text, flush=True)
 
 
-def ask(stack: Stack) -> Tuple[str, float]:
+def ask(stack: Stack) -> Answer:
     started = time.monotonic()
-    reply = request("POST", f"{stack.base_url}/v1/messages", timeout=60,
-                    headers={"x-api-key": stack.master_key, "anthropic-version": "2023-06-01"},
-                    payload={"model": MODEL, "max_tokens": 64,
-                             "messages": [{"role": "user", "content": "Say hello"}]})
-    elapsed = (time.monotonic() - started) * 1000
-    if reply.status != 200:
-        return f"HTTP {reply.status}: {reply.body[:200]!r}", elapsed
-    return answered_by(reply.headers), elapsed
+    try:
+        reply = request("POST", f"{stack.base_url}/v1/messages", timeout=60,
+                        headers={"x-api-key": stack.master_key, "anthropic-version": "2023-06-01"},
+                        payload={"model": MODEL, "max_tokens": 64,
+                                 "messages": [{"role": "user", "content": "Say hello"}]})
+    except OSError as exc:
+        return Answer(0, "", "nobody", (time.monotonic() - started) * 1000, str(exc))
+    ms = (time.monotonic() - started) * 1000
+    deployment = reply.headers.get("x-litellm-model-name", "")
+    error = "" if reply.status == 200 else story.error_message(reply.body)
+    return Answer(reply.status, deployment, upstream_of(deployment), ms, error)
+
+
+def records(stack: Stack) -> Seen:
+    return Seen([r["status"] for r in stack.primary_calls()], [r["status"] for r in stack.fallback_calls()])
 
 
 def counters(stack: Stack) -> Dict[str, float]:
     """The proxy's Prometheus counters the demo talks about, by series."""
     reply = request("GET", f"{stack.base_url}/metrics/", timeout=10,
                     headers={"Authorization": f"Bearer {stack.master_key}"})
+    if reply.status != 200:
+        raise StepFailed(f"GET /metrics/ answered {reply.status}: {story.error_message(reply.body)}")
     found: Dict[str, float] = {}
     for sample in metrics.parse(reply.body.decode()):
         if any(word in sample.name for word in COUNTERS) and sample.name.endswith("_total"):
@@ -53,67 +76,114 @@ def counters(stack: Stack) -> Dict[str, float]:
     return found
 
 
-def step(title: str) -> None:
-    say(f"\n== {title}")
+class Narrator:
+    """Runs the steps in order; each prints what its judge made of the observations."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.number = 0
+
+    def step(self, title: str, run) -> None:
+        self.number += 1
+        say(f"\n== {self.number}. {title}")
+        before = records(self.stack)
+        try:
+            lines = run(before)
+        except StepFailed as exc:
+            raise ToolkitError(f"demo step {self.number} ({title}) failed: {exc}") from None
+        for line in lines:
+            say(f"   {line}")
 
 
 def narrate(stack: Stack) -> None:
-    anthropic, bedrock = stack.sims.anthropic, stack.sims.bedrock
-    before = counters(stack)
+    anthropic = stack.sims.anthropic
+    start, counted = records(stack), counters(stack)
+    steps = Narrator(stack)
 
-    step(f"1. A normal request for {MODEL}")
-    who, ms = ask(stack)
-    say(f"   answered by {who} in {ms:.0f} ms")
+    def normal(before: Seen) -> List[str]:
+        return story.judge_normal(ask(stack), records(stack).since(before))
+    steps.step(f"A normal request for {MODEL}", normal)
 
-    step(f"2. Anthropic starts rate-limiting: HTTP 429, retry-after {WINDOW}s")
     anthropic.set_fault("429", retry_after=WINDOW)
     window_start = time.monotonic()
-    who, ms = ask(stack)
-    say(f"   the same request is answered by {who} in {ms:.0f} ms")
-    say(f"   Anthropic saw {len(_calls(anthropic, 429))} call (a 429); the client saw no error")
 
-    step("3. During the cooldown Anthropic is skipped")
-    timings = [ask(stack) for _ in range(3)]
-    for who, ms in timings:
-        say(f"   answered by {who} in {ms:.0f} ms")
-    say(f"   Anthropic calls during the window: {len(_calls(anthropic, 429)) - 1} (no request waits on a 429)")
+    def rate_limited(before: Seen) -> List[str]:
+        return story.judge_rate_limited(ask(stack), records(stack).since(before))
+    steps.step(f"Anthropic starts rate-limiting: HTTP 429, retry-after {WINDOW}s", rate_limited)
 
-    step(f"4. Anthropic recovers; after the {WINDOW}s window it is used again")
+    def cooldown(before: Seen) -> List[str]:
+        answers = [ask(stack) for _ in range(COOLDOWN_REQUESTS)]
+        into_window = time.monotonic() - window_start
+        return story.judge_cooldown(answers, records(stack).since(before), into_window, WINDOW)
+    steps.step("During the cooldown Anthropic is skipped", cooldown)
+
     anthropic.clear_fault()
     time.sleep(max(0.0, WINDOW + 0.5 - (time.monotonic() - window_start)))
-    who, ms = ask(stack)
-    say(f"   answered by {who} in {ms:.0f} ms")
-    say(f"   Bedrock served {len([r for r in bedrock.requests() if r['path'].startswith('/model/')])} requests in all")
 
-    step("5. Prometheus counters that moved (GET /metrics/)")
-    after = counters(stack)
-    for series in sorted(after):
-        delta = after[series] - before.get(series, 0.0)
-        if delta:
-            say(f"   +{delta:<4.0f} {series}")
+    def recovered(before: Seen) -> List[str]:
+        answer = ask(stack)
+        now = records(stack)
+        return story.judge_recovered(answer, now.since(before), now.since(start))
+    steps.step(f"Anthropic recovers; after the {WINDOW}s window it is used again", recovered)
+
+    def moved(_before: Seen) -> List[str]:
+        after = counters(stack)
+        deltas = {series: value - counted.get(series, 0.0) for series, value in after.items()}
+        return story.judge_counters(deltas, records(stack).since(start).bedrock.count(200))
+    steps.step("Prometheus counters that moved (GET /metrics/)", moved)
 
 
-def _calls(control, status: int) -> List[dict]:
-    return [r for r in control.requests() if r["path"].startswith("/v1/messages") and r["status"] == status]
+def _fault(text: str) -> str:
+    try:
+        parse_fault_arg(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from None
+    return text
+
+
+def parse_args(argv: List[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m scripts.demo", description=__doc__.splitlines()[0])
+    spec = "MODE[,count=N][,retry_after=S][,delay=S][,models=a|b]"
+    p.add_argument("--anthropic-fault", type=_fault, metavar=spec,
+                   help="testing the demo's own checks: the simulated Anthropic fails from the start "
+                        "(modes as in `python -m scripts.simulators --help`)")
+    p.add_argument("--bedrock-fault", type=_fault, metavar=spec,
+                   help="the same for the simulated Bedrock, e.g. --bedrock-fault 500: the demo must then "
+                        "stop at the step that needs Bedrock and say why")
+    return p.parse_args(argv)
 
 
 def _stop_on_sigterm(*_args) -> None:
     raise KeyboardInterrupt
 
 
+def _stop(stack: Stack) -> None:
+    stack.stop()
+    still = [name for name, running in (("the proxy", is_live(stack.base_url)),
+                                        ("the simulators", stack.sims.process.poll() is None)) if running]
+    say("\n>> demo stopped the proxy and the simulators" if not still else
+        f"\n>> warning: {' and '.join(still)} of the demo still run: {stack.logs.get('down', '').strip()}")
+
+
 def _body(argv: List[str]) -> int:
+    args = parse_args(argv)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    sim_args = [*(["--anthropic-fault", args.anthropic_fault] if args.anthropic_fault else []),
+                *(["--bedrock-fault", args.bedrock_fault] if args.bedrock_fault else [])]
     with tempfile.TemporaryDirectory(prefix="claude-gateway-demo-") as workdir:
-        say(">> starting simulated Anthropic + Bedrock and a proxy from config.yaml on free ports")
-        say("   (your .env and any proxy you already run are not touched)")
-        stack = start_stack(Path(workdir))
+        say(f">> starting simulated Anthropic + Bedrock and a proxy from config.yaml on free ports, "
+            f"with a .env of its own in {workdir}")
+        try:
+            stack = start_stack(Path(workdir), sim_args=sim_args)
+        except RuntimeError as exc:
+            say(str(exc))
+            raise ToolkitError("the demo's proxy did not start (output above): `make proxy` shows why") from None
         try:
             say(f">> proxy {stack.base_url} healthy after {stack.logs['start_seconds']}s; "
                 f"Anthropic sim {stack.sims.anthropic_url}, Bedrock sim {stack.sims.bedrock_url}")
             narrate(stack)
         finally:
-            stack.stop()
-            say("\n>> demo stopped the proxy and the simulators")
+            _stop(stack)
     return 0
 
 

@@ -59,9 +59,15 @@ def test(args: argparse.Namespace) -> int:
     if reply.status != 200:
         message = reply.body.decode(errors="replace")[:300]
         raise ToolkitError(f"POST /v1/messages for {args.model} failed with {reply.status}: {message}")
-    body = reply.json()
-    text = "".join(block.get("text", "") for block in body.get("content", []))
-    print(f">> {args.model} answered by {answered_by(reply.headers)} in {elapsed * 1000:.0f} ms: {text.strip()[:80]!r}")
+    try:
+        body = reply.json()
+    except ValueError:
+        body = {}
+    text = "".join(block.get("text", "") for block in body.get("content", []) if isinstance(block, dict)).strip()
+    if body.get("type") != "message" or not text:
+        excerpt = " ".join(reply.body.decode(errors="replace").split())[:300]
+        raise ToolkitError(f"POST /v1/messages for {args.model} answered 200 without a message's text: {excerpt}")
+    print(f">> {args.model} answered by {answered_by(reply.headers)} in {elapsed * 1000:.0f} ms: {text[:80]!r}")
     return 0
 
 

@@ -6,7 +6,12 @@ from pathlib import Path
 import pytest
 
 from scripts.core.paths import OVERRIDES
-from scripts.sim.sandbox import write_env
+from scripts.core.settings import NO_DOTENV
+
+# Before any test imports LiteLLM: it would load the checkout's .env into this process.
+os.environ.update(NO_DOTENV)
+
+from scripts.sim.sandbox import write_env  # noqa: E402
 
 # Variables of the developer's shell that would steer the toolkit or its upstreams; the
 # test suite's own settings (where the CLI cache is, regenerate golden files) stay.
@@ -31,6 +36,8 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("GATEWAY_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("GATEWAY_LOG_DIR", str(tmp_path / "logs"))
     monkeypatch.setenv("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    for var, value in NO_DOTENV.items():  # cleared with the other LITELLM_* above
+        monkeypatch.setenv(var, value)
     # Per-user config (Claude Code mode file, shell rc locations) stays in tmp too.
     for var in ("XDG_CONFIG_HOME", "ZDOTDIR"):
         monkeypatch.delenv(var, raising=False)

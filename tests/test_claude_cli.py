@@ -102,7 +102,28 @@ def test_make_test_claude_runs_the_wire_request_and_the_cli(stack, claude):
     wire, cli = done.stdout.splitlines()
     assert "as Claude Code sends it" in wire and "simulated Anthropic" in wire and "from Anthropic (" in wire
     assert "claude -p (Claude Code 2.1" in cli and "simulated Anthropic" in cli
+    assert cli.endswith(f"the proxy at {stack.base_url} counted 1 request(s) from Claude Code meanwhile")
     assert stack.master_key not in done.stdout + done.stderr
+
+
+def test_make_test_claude_fails_when_claude_goes_around_the_proxy(stack, claude, tmp_path):
+    """Claude Code's own settings send it straight to "Anthropic": `claude -p` answers, and
+    test-claude must not call that a request through the proxy."""
+    home = tmp_path / "home"
+    (home / ".claude").mkdir(parents=True)
+    (home / ".claude" / "settings.json").write_text(json.dumps({"env": {
+        "ANTHROPIC_BASE_URL": stack.sims.anthropic_url, "ANTHROPIC_AUTH_TOKEN": "",
+        "ANTHROPIC_API_KEY": "sk-ant-api03-straight-to-anthropic"}}))
+    stack.reset()
+    env = {**stack.env, "HOME": str(home), "PATH": f"{claude.parent}:{os.environ['PATH']}"}
+    done = subprocess.run([PYTHON, "-m", "scripts.claude_test", "--cli-model", MODEL], cwd=PROJECT_DIR,
+                          env=env, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "claude -p" not in done.stdout  # the wire request's line only
+    assert done.stderr.strip() == (f"error: `claude -p` answered, but the proxy at {stack.base_url} counted no "
+                                   "request from Claude Code: something sends it elsewhere (an ANTHROPIC_BASE_URL "
+                                   "in ~/.claude/settings.json?); `make show-claude` shows the routing")
+    assert [c["status"] for c in stack.primary_calls(MODEL)] == [200]  # it did reach "Anthropic", directly
 
 
 @pytest.mark.parametrize("shell", ["zsh", "fish"])

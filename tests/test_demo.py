@@ -1,25 +1,36 @@
-"""`make demo` from this checkout: the narrative must show what it claims."""
-import re
+"""`make demo` from this checkout: the narrative must show what it claims, and a
+story that does not happen must stop it with the step and the reason."""
 import subprocess
 import sys
 
 import pytest
 from conftest import PROJECT_DIR
+from harness import assert_demo_told_the_story
 
 pytestmark = pytest.mark.e2e
 
 
+def run_demo(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "scripts.demo", *args], cwd=PROJECT_DIR, capture_output=True,
+                          text=True, timeout=300)
+
+
 def test_demo_narrates_fallback_cooldown_and_recovery(isolated):
     env_before = sorted(p.name for p in PROJECT_DIR.iterdir())
-    result = subprocess.run([sys.executable, "-m", "scripts.demo"], cwd=PROJECT_DIR, capture_output=True,
-                            text=True, timeout=300)
-    out = result.stdout
-    assert result.returncode == 0, out + result.stderr
-    steps = re.split(r"\n== ", out)
-    assert "answered by Anthropic" in steps[1]
-    assert "answered by Bedrock" in steps[2] and "Anthropic saw 1 call" in steps[2]
-    assert steps[3].count("answered by Bedrock") == 3 and "Anthropic calls during the window: 0" in steps[3]
-    assert "answered by Anthropic" in steps[4]
-    assert re.search(r"\+1 +litellm_deployment_successful_fallbacks_total\{exception_status=\"429\"", steps[5])
-    assert "demo stopped the proxy and the simulators" in out
+    result = run_demo()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert_demo_told_the_story(result.stdout)
     assert sorted(p.name for p in PROJECT_DIR.iterdir()) == env_before  # wrote nothing into the checkout
+
+
+def test_demo_stops_with_one_line_when_the_fallback_fails(isolated):
+    """Bedrock answers 500: step 2's story (the same request answered by Bedrock) does not happen."""
+    result = run_demo("--bedrock-fault", "500")
+    assert result.returncode == 1, result.stdout + result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("error: demo step 2 (Anthropic starts rate-limiting: HTTP 429, retry-after 5s) failed: "
+                           "the client got HTTP ")
+    assert line.endswith("Anthropic saw 1 call (429), Bedrock saw 1 call (500)")
+    assert "answered by Anthropic" in result.stdout.split("\n== 2.")[0]  # step 1 still held
+    assert "== 3." not in result.stdout and "Bedrock answered" not in result.stdout
+    assert "demo stopped the proxy and the simulators" in result.stdout

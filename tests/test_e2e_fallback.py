@@ -142,6 +142,9 @@ def test_smoke_script_passes_against_a_running_proxy(stack):
     result = run_smoke(stack, "all")
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count("PASS") == 6 and "FAIL" not in result.stdout
+    assert "PASS  readiness: healthy" in result.stdout
+    assert 'answered by anthropic/claude-haiku-4-5-20251001: "Hello from simulated Anthropic' in result.stdout
+    assert "PASS  /v1/messages stream from anthropic/claude-haiku-4-5-20251001: 5 deltas" in result.stdout
     assert "fallback: primary unreachable, answered by bedrock/" in result.stdout
     assert any(r["path"].startswith("/v1/messages") and r["stream"] for r in stack.sims.anthropic.requests())
 
@@ -152,6 +155,42 @@ def test_smoke_script_fallback_with_the_clients_oauth_token(stack):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "OAuth token sk-ant-oat01..." in result.stdout and OAUTH_TOKEN not in result.stdout
     assert stack.fallback_calls("claude-haiku-4-5")[0]["anthropic_credential_headers"] == []
+
+
+def test_smoke_script_passes_nothing_it_did_not_see(stack):
+    """Both upstreams fail one model: every answer check FAILs with the status it got."""
+    stack.reset()
+    model = "claude-opus-4-6"
+    stack.sims.anthropic.set_fault("500", models=[model])
+    stack.sims.bedrock.set_fault("500", models=[model])
+    result = run_smoke(stack, "basic", MODEL=model)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "PASS" not in result.stdout and result.stdout.count("FAIL") == 2
+    assert f"FAIL  /v1/messages {model}: HTTP 500" in result.stdout
+
+    stack.reset()
+    stack.sims.anthropic.set_fault("overloaded_midstream", after=1, models=["claude-opus-4-5"])
+    cut = run_smoke(stack, "stream", MODEL="claude-opus-4-5")
+    assert cut.returncode == 1 and "PASS" not in cut.stdout
+    assert "FAIL  /v1/messages stream: an error event: " in cut.stdout and "overloaded_error" in cut.stdout
+    stack.reset()
+
+
+def test_make_test_says_who_answered_or_fails_in_one_line(stack):
+    stack.reset()
+    model = "claude-sonnet-4-5-20250929"
+    stack.sims.anthropic.set_fault("429", retry_after=WINDOW, models=[model])
+    done = stack.script("health", "test", "--model", model)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f">> {model} answered by Bedrock (bedrock/us.anthropic.claude-sonnet-4-5")
+    assert "simulated Bedrock" in done.stdout
+
+    stack.sims.bedrock.set_fault("500", models=[model])
+    failed = stack.script("health", "test", "--model", model)
+    assert failed.returncode == 1 and failed.stdout == ""
+    (line,) = failed.stderr.strip().splitlines()
+    assert line.startswith(f"error: POST /v1/messages for {model} failed with ")
+    stack.reset()
 
 
 def test_smoke_script_fails_loudly(stack, tmp_path):

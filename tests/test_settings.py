@@ -1,3 +1,5 @@
+import os
+
 import pytest
 from conftest import API_KEY, MASTER_KEY, OAUTH_TOKEN
 
@@ -74,3 +76,42 @@ def test_empty_values_count_as_unset_in_the_proxy_environment(env_file, monkeypa
     monkeypatch.setenv("AWS_PROFILE", "")  # as systemd's EnvironmentFile= sets it
     env = settings.proxy_environment(settings.load())
     assert "AWS_PROFILE" not in env
+
+
+# What a developer's shell may hold: none of it may reach LiteLLM.
+SHELL_ONLY = {
+    "OPENAI_API_KEY": "sk-shell-openai", "ANTHROPIC_BASE_URL": "http://127.0.0.1:47000",
+    "AWS_ACCESS_KEY_ID": "AKIASHELL", "AWS_SESSION_TOKEN": "shell-session", "AWS_DEFAULT_REGION": "ap-south-1",
+    "LITELLM_MODE": "DEV", "DATABASE_URL": "postgres://shell", "PYTHONPATH": "/shell/lib",
+    "GATEWAY_ENV_FILE_UNRELATED": "x", "SSH_AUTH_SOCK": "/tmp/agent", "REDIS_HOST": "shell-redis",
+}
+
+
+def test_proxy_environment_is_the_system_allowlist_plus_env_file_plus_the_toolkits_own(env_file, monkeypatch):
+    env_file(LITELLM_MASTER_KEY=MASTER_KEY, ANTHROPIC_API_KEY=API_KEY, AWS_PROFILE="dev-sso", MY_TEAM_SETTING="x")
+    for var in list(os.environ):  # this machine's own (SSL_CERT_FILE, USER, ...): the test sets its own
+        if var != "HOME" and (var in settings.SYSTEM_FOR_PROXY or var.startswith("LC_")):
+            monkeypatch.delenv(var)
+    for var, value in {**SHELL_ONLY, "PATH": "/usr/bin", "LANG": "C.UTF-8", "LC_TIME": "de_DE.UTF-8",
+                       "HTTPS_PROXY": "http://proxy.corp:3128", "AWS_CONFIG_FILE": "/etc/aws/config",
+                       "AWS_REGION": "eu-west-1", "GATEWAY_STREAM_TIMEOUT": "7", "TZ": ""}.items():
+        monkeypatch.setenv(var, value)
+    env = settings.proxy_environment(settings.load())
+    system = {"PATH", "HOME", "LANG", "LC_TIME", "HTTPS_PROXY", "AWS_CONFIG_FILE"}
+    from_env_file = {"LITELLM_MASTER_KEY", "AWS_PROFILE", "MY_TEAM_SETTING"}
+    toolkit = {"GATEWAY_ANTHROPIC_CREDENTIAL", "ANTHROPIC_API_BASE", "LITELLM_LOCAL_MODEL_COST_MAP",
+               "LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS", "LITELLM_LOG", "GATEWAY_STREAM_TIMEOUT",
+               "GATEWAY_REQUEST_TIMEOUT", "LITELLM_MODE", "PYTHON_DOTENV_DISABLED"}
+    assert set(env) == system | from_env_file | {"AWS_REGION"} | toolkit  # AWS_REGION: FILE_OR_SHELL
+    assert env["GATEWAY_STREAM_TIMEOUT"] == "7" and env["AWS_REGION"] == "eu-west-1"  # shell knobs .env lacks
+    assert env["LITELLM_MODE"] == "PRODUCTION" and env["PYTHON_DOTENV_DISABLED"] == "1"  # LiteLLM's load_dotenv off
+    assert env["HTTPS_PROXY"] == "http://proxy.corp:3128" and env["GATEWAY_ANTHROPIC_CREDENTIAL"] == API_KEY
+
+
+def test_env_file_wins_over_the_shells_tuning_and_cannot_turn_dotenv_loading_on(env_file, monkeypatch):
+    env_file(LITELLM_MASTER_KEY=MASTER_KEY, ANTHROPIC_API_KEY=API_KEY, GATEWAY_STREAM_TIMEOUT="30",
+             LITELLM_MODE="DEV", PYTHON_DOTENV_DISABLED="0")
+    monkeypatch.setenv("GATEWAY_STREAM_TIMEOUT", "7")
+    env = settings.proxy_environment(settings.load())
+    assert env["GATEWAY_STREAM_TIMEOUT"] == "30"
+    assert env["LITELLM_MODE"] == "PRODUCTION" and env["PYTHON_DOTENV_DISABLED"] == "1"

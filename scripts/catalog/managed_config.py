@@ -26,6 +26,7 @@ from scripts.catalog.matching import Entry
 from scripts.core import configfile, paths
 from scripts.core.errors import ToolkitError
 from scripts.core.files import write_atomic
+from scripts.core.settings import NO_DOTENV
 
 PARTS = ("models", "fallbacks")
 MARKER = re.compile(r"^(?P<indent>[ \t]*)# (?P<dir>>>>|<<<) managed by make update-models: "
@@ -179,7 +180,8 @@ Router(model_list=data["model_list"], fallbacks=(data.get("router_settings") or 
 def check_with_litellm(candidate: Path) -> None:
     """Build a LiteLLM Router from the file, as the proxy will (about 8 s of CPU: importing litellm)."""
     python = paths.venv_bin("python")
-    env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+    # NO_DOTENV: `python -c` would load the .env of the working directory (the project's).
+    env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", **NO_DOTENV}
     result = subprocess.run([str(python) if python.exists() else sys.executable, "-c", LITELLM_CHECK,
                              str(candidate)], capture_output=True, text=True, timeout=180, env=env)
     if result.returncode != 0:

@@ -3,6 +3,11 @@
 .env wins over the calling shell for every toolkit variable. That matters: after
 `make configure-claude` the user's shell exports ANTHROPIC_BASE_URL (this proxy)
 and the master key as a client credential, and neither may leak into the proxy.
+
+The proxy's environment is built, not inherited: a short list of system variables,
+the .env values, what the toolkit computes. LiteLLM reads dozens of variables
+(ANTHROPIC_*, OPENAI_*, AWS_*, LITELLM_*, ...) and would otherwise also load a .env
+of its own (NO_DOTENV).
 """
 import ipaddress
 import os
@@ -23,13 +28,31 @@ FILE_OR_SHELL = (
     "LITELLM_HOST", "LITELLM_PORT", "AWS_PROFILE", "AWS_REGION",
     "ANTHROPIC_API_BASE", "AWS_BEDROCK_RUNTIME_ENDPOINT",
 )
-# Variables LiteLLM itself would pick up from the environment; the proxy's
-# environment is scrubbed of them so only what .env says reaches it.
-SCRUBBED_FROM_PROXY = (
-    "ANTHROPIC_BASE_URL", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY",
-    "ANTHROPIC_API_BASE", "CLAUDE_CODE_OAUTH_TOKEN", "LITELLM_MASTER_KEY",
-    "AWS_BEDROCK_RUNTIME_ENDPOINT",
+# Toolkit and LiteLLM run-time knobs the shell may set for one run when .env does
+# not (`GATEWAY_STREAM_TIMEOUT=5 make up`, `LITELLM_LOG=DEBUG make proxy`, the
+# candidates `make bench` measures); they reach the proxy and nothing else.
+TUNING_FROM_SHELL = ("GATEWAY_STREAM_TIMEOUT", "GATEWAY_REQUEST_TIMEOUT", "LITELLM_LOG", "NUM_WORKERS")
+# The only variables of the calling environment (shell, systemd, launchd) the proxy
+# gets besides .env, each because a process running as this user needs it:
+SYSTEM_FOR_PROXY = (
+    "PATH",  # boto3 runs an AWS profile's credential_process (aws-sso-util, granted) by name
+    "HOME", "USER", "LOGNAME",  # ~/.aws/config, the AWS SSO token cache, getpass
+    "LANG", "LANGUAGE", "TZ",  # text encoding and timestamps of the log (LC_* too)
+    "TMPDIR", "TMP", "TEMP",  # temp files (per user on macOS)
+    # a corporate network: outbound proxy (httpx and botocore honour these) and its CA
+    "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy", "no_proxy",
+    "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "AWS_CA_BUNDLE",
+    "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE",  # where the profile AWS_PROFILE names is defined
 )
+SYSTEM_PREFIXES_FOR_PROXY = ("LC_",)
+# Switches off python-dotenv in a process that imports LiteLLM. LiteLLM 1.106.2 calls
+# load_dotenv() when imported (litellm/__init__.py, litellm/proxy/proxy_cli.py) unless
+# LITELLM_MODE=PRODUCTION, which gates nothing else; python-dotenv then walks up from
+# LiteLLM's files (or the working directory for `python -c`) to the project's .env and
+# loads every variable not already set: the user's AWS_PROFILE into `make demo`, a .env
+# other than GATEWAY_ENV_FILE into `make up`. PYTHON_DOTENV_DISABLED (python-dotenv
+# >= 1.2) does the same for any other library's load_dotenv().
+NO_DOTENV = {"LITELLM_MODE": "PRODUCTION", "PYTHON_DOTENV_DISABLED": "1"}
 
 
 def mask(secret: Optional[str]) -> str:
@@ -117,14 +140,19 @@ def load(validate: bool = True) -> Settings:
     return settings.validate() if validate else settings
 
 
+def _from_calling_environment() -> Dict[str, str]:
+    """The system variables the proxy needs, and the shell's tuning knobs; empty ones
+    are unset (systemd's EnvironmentFile= turns `AWS_PROFILE=` into an empty variable,
+    which boto3 would read as a profile named "")."""
+    return {k: v for k, v in os.environ.items()
+            if v and (k in SYSTEM_FOR_PROXY or k in TUNING_FROM_SHELL or k.startswith(SYSTEM_PREFIXES_FOR_PROXY))}
+
+
 def proxy_environment(settings: Settings) -> Dict[str, str]:
-    """The environment the LiteLLM process gets: the shell's, scrubbed, plus .env."""
-    env = {k: v for k, v in os.environ.items() if k not in SCRUBBED_FROM_PROXY}
-    # systemd's EnvironmentFile= turns `AWS_PROFILE=` into an empty variable,
-    # which boto3 reads as a profile named "": an empty value means unset.
-    for key in FILE_OR_SHELL:
-        if env.get(key) == "":
-            del env[key]
+    """The whole environment of the LiteLLM process: SYSTEM_FOR_PROXY from the calling
+    environment, the .env values (with FILE_OR_SHELL from the shell when .env has
+    none), and what the toolkit sets below. Nothing else of the shell gets through."""
+    env = _from_calling_environment()
     env.update(settings.values)
     env.pop("CLAUDE_CODE_OAUTH_TOKEN", None)
     env.pop("ANTHROPIC_API_KEY", None)
@@ -144,4 +172,5 @@ def proxy_environment(settings: Settings) -> Dict[str, str]:
     # Always set: LiteLLM fails every request when request_timeout's variable is missing.
     env.setdefault("GATEWAY_STREAM_TIMEOUT", "120")
     env.setdefault("GATEWAY_REQUEST_TIMEOUT", "600")
+    env.update(NO_DOTENV)  # not even .env may turn LiteLLM's own .env loading back on
     return env

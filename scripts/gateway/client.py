@@ -26,10 +26,15 @@ def call(cfg: Settings, method: str, path: str, payload=None, timeout: float = 5
         raise ToolkitError(f"the proxy is not running at {cfg.base_url} ({exc}): run `make up`") from None
 
 
+def upstream_of(deployment: str) -> str:
+    """Anthropic or Bedrock, from LiteLLM's deployment name (x-litellm-model-name)."""
+    return {"bedrock": "Bedrock", "anthropic": "Anthropic"}.get(deployment.split("/", 1)[0], "unknown upstream")
+
+
 def answered_by(headers: Dict[str, str]) -> str:
     """Which upstream served a proxied request, from LiteLLM's response headers."""
     deployment = headers.get("x-litellm-model-name", "")
-    provider = {"bedrock": "Bedrock", "anthropic": "Anthropic"}.get(deployment.split("/", 1)[0], "unknown upstream")
+    provider = upstream_of(deployment)
     fallbacks = headers.get("x-litellm-attempted-fallbacks", "0")
     via = f", after {fallbacks} fallback" if fallbacks not in ("", "0") else ""
     return f"{provider} ({deployment or 'no x-litellm-model-name header'}{via})"

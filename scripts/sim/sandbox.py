@@ -13,6 +13,7 @@ from typing import Dict, Iterable, Optional
 
 from scripts.core.paths import PROJECT_DIR, venv_bin
 from scripts.core.procs import free_port
+from scripts.core.settings import NO_DOTENV
 from scripts.sim.faults import SimControl
 
 MASTER_KEY = "sk-e2e-master-key-0123456789abcdef"
@@ -122,6 +123,7 @@ def start_stack(workdir: Path, *, oauth: bool = False, sim_args: Iterable[str] =
         "GATEWAY_LOG_DIR": str(workdir / "logs"),
         "HOME": str(workdir / "home"),
         **(extra_env or {}),
+        **NO_DOTENV,  # every process of the stack ignores the project's .env (LiteLLM would load it)
     })
     stack = Stack(workdir, sims, env, port)
     started = time.monotonic()
