@@ -13,7 +13,7 @@ from typing import List
 
 from scripts.core import paths
 from scripts.core.errors import ToolkitError, entry_point
-from scripts.gateway import process
+from scripts.gateway import handover, process
 from scripts.services.managed import installed_proxy_service
 
 
@@ -35,8 +35,8 @@ def restart(args: argparse.Namespace) -> int:
     cfg = process.preflight()  # a broken .env or config must not leave the user with no proxy at all
     if (managed := installed_proxy_service()):
         return managed.restart(cfg)
-    down(args)
-    return up(args)
+    with process.start_lock():
+        return handover.restart(cfg)
 
 
 def run(_args: argparse.Namespace) -> int:

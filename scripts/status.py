@@ -16,6 +16,7 @@ import datetime as dt
 import json
 import os
 import subprocess
+import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
@@ -30,6 +31,7 @@ from scripts.gateway import process
 from scripts.gateway.client import installed_version
 from scripts.observability.metrics import parse as parse_metrics
 from scripts.services import platform as platform_info
+from scripts.services import redis_local
 from scripts.services import sso_profile
 from scripts.services import state as service_status
 
@@ -184,6 +186,34 @@ def primary_row(answers: Dict[str, object]) -> str:
     return _row("primary", f"COOLDOWN: {names}: Bedrock answers until Anthropic does again")
 
 
+def breakers_open(metrics: str) -> int:
+    """Workers whose LiteLLM Redis circuit breaker is open (Redis failed: cooldowns local)."""
+    return sum(1 for sample in parse_metrics(metrics)
+               if sample.name == "litellm_redis_circuit_breaker_state" and sample.labels.get("state") == "open"
+               and sample.value > 0)
+
+
+def shared_state_row(cfg: settings_mod.Settings, answers: Dict[str, object]) -> str:
+    """Where the workers' cooldowns live, and whether that Redis answers right now."""
+    url, workers = cfg.get("REDIS_URL"), cfg.get("GATEWAY_WORKERS") or "1"
+    if not url:
+        return _row("shared state", f"in memory ({workers} worker{'s' if workers != '1' else ''}; REDIS_URL unset)")
+    where = urllib.parse.urlsplit(url)
+    place = where.path if where.scheme == "unix" else f"{where.hostname}:{where.port or 6379}"
+    problem = redis_local.ping_url(url, timeout=HTTP_TIMEOUT / 2)
+    metrics = answers.get("metrics")
+    opened = breakers_open(metrics.body.decode("utf-8", errors="replace")) \
+        if not isinstance(metrics, OSError) and metrics is not None and metrics.status == 200 else 0
+    if problem and problem != "not checked (TLS)":
+        return _row("shared state", f"Redis at {place} NOT answering ({problem}): each worker keeps its own "
+                                    "cooldowns until it is back (`make redis` starts the local one)")
+    if opened:
+        return _row("shared state", f"Redis at {place} answers, but LiteLLM stopped using it in {opened} "
+                                    "worker(s) after failures: cooldowns local until it retries (within 10 s)")
+    return _row("shared state", f"Redis at {place} {'answering' if not problem else problem}: {workers} "
+                                f"worker{'s' if workers != '1' else ''} share cooldowns")
+
+
 def _body(argv: List[str]) -> int:
     if argv:
         raise ToolkitError("status takes no arguments: run `make status`")
@@ -194,6 +224,7 @@ def _body(argv: List[str]) -> int:
     rows += [anthropic_row(cfg), _row("AWS SSO", service_status.aws_login_summary(cfg)), claude_row(), models_row()]
     if not isinstance(answers["ready"], OSError):
         rows.append(primary_row(answers))
+    rows.append(shared_state_row(cfg, answers))
     print("\n".join(rows))
     return 0
 

@@ -19,19 +19,22 @@ from scripts.core.errors import ToolkitError
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 47000
+MAX_WORKERS = 64
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 ANTHROPIC_DEFAULT_BASE = "https://api.anthropic.com"
 
 # Only ever read from .env, never inherited from the shell (see module doc).
-FILE_ONLY = ("LITELLM_MASTER_KEY", "ANTHROPIC_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN")
+FILE_ONLY = ("LITELLM_MASTER_KEY", "ANTHROPIC_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN", "REDIS_URL")
 # Read from .env, else from the shell (the standard AWS chain and overrides).
 FILE_OR_SHELL = (
     "LITELLM_HOST", "LITELLM_PORT", "AWS_PROFILE", "AWS_REGION",
-    "ANTHROPIC_API_BASE", "AWS_BEDROCK_RUNTIME_ENDPOINT",
+    "ANTHROPIC_API_BASE", "AWS_BEDROCK_RUNTIME_ENDPOINT", "GATEWAY_WORKERS",
 )
 # Toolkit and LiteLLM run-time knobs the shell may set for one run when .env does
 # not (`GATEWAY_STREAM_TIMEOUT=5 make up`, `LITELLM_LOG=DEBUG make proxy`, the
 # candidates `make bench` measures); they reach the proxy and nothing else.
-TUNING_FROM_SHELL = ("GATEWAY_STREAM_TIMEOUT", "GATEWAY_REQUEST_TIMEOUT", "LITELLM_LOG", "NUM_WORKERS")
+TUNING_FROM_SHELL = ("GATEWAY_STREAM_TIMEOUT", "GATEWAY_REQUEST_TIMEOUT", "LITELLM_LOG",
+                     "DEFAULT_COOLDOWN_REDIS_READ_INTERVAL_SECONDS")
 # The only variables of the calling environment (shell, systemd, launchd) the proxy
 # gets besides .env, each because a process running as this user needs it:
 SYSTEM_FOR_PROXY = (
@@ -110,6 +113,28 @@ class Settings:
         return "api-key" if self.get("ANTHROPIC_API_KEY") else "none"
 
     @property
+    def redis_url(self) -> Optional[str]:
+        """Where the workers and instances share router state (cooldowns); None: in memory."""
+        url = self.get("REDIS_URL")
+        if url is not None and not url.startswith(REDIS_SCHEMES):
+            raise ToolkitError(f"REDIS_URL in .env must start with {', '.join(REDIS_SCHEMES)}: "
+                               "e.g. redis://:PASSWORD@127.0.0.1:6379/0, or run `make redis`")
+        return url
+
+    @property
+    def workers(self) -> int:
+        raw = self.get("GATEWAY_WORKERS")
+        if raw is None:
+            return 1
+        if not raw.isdigit() or not 1 <= int(raw) <= MAX_WORKERS:
+            raise ToolkitError(f"GATEWAY_WORKERS={raw!r} is not a worker count: use 1 to {MAX_WORKERS}")
+        count = int(raw)
+        if count > 1 and not self.redis_url:
+            raise ToolkitError(f"GATEWAY_WORKERS={count} needs REDIS_URL in .env (workers share cooldowns "
+                               "through Redis): run `make redis`, or set GATEWAY_WORKERS=1")
+        return count
+
+    @property
     def is_loopback(self) -> bool:
         try:
             return ipaddress.ip_address(self.host).is_loopback
@@ -126,6 +151,8 @@ class Settings:
         if not self.anthropic_credential:
             raise ToolkitError("no Anthropic credential in .env: set ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN")
         self.port  # raises on a bad port
+        self.redis_url  # raises on a URL LiteLLM's Redis client cannot use
+        self.workers  # raises on a bad count, or more than 1 without REDIS_URL
         return self
 
 

@@ -7,12 +7,16 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Iterator, List, Optional
+from typing import Dict, Iterator, List, Optional
+
+import yaml
 
 from scripts.core import configfile, paths, procs
 from scripts.core import settings as settings_mod
 from scripts.core.errors import ToolkitError
+from scripts.core.files import PRIVATE, write_atomic
 from scripts.core.http import is_live
+from scripts.gateway import readiness, shared_state
 
 LOG_ROTATE_BYTES = 10 * 1024 * 1024
 
@@ -22,8 +26,47 @@ def litellm_command(cfg: settings_mod.Settings) -> List[str]:
         raise ToolkitError(f"{paths.venv_bin('litellm')} not found: run `make install`")
     # scripts.gateway.litellm_main is LiteLLM's own CLI with boto3 preloaded (see
     # there); run from PROJECT_DIR, and "litellm" in its command line marks it as ours.
-    return [str(paths.venv_bin("python")), "-m", "scripts.gateway.litellm_main", "--config", str(paths.config_file()),
-            "--host", cfg.host, "--port", str(cfg.port)]
+    return [str(paths.venv_bin("python")), "-m", "scripts.gateway.litellm_main", "--config", str(config_for(cfg)),
+            "--host", cfg.host, "--port", str(cfg.port), "--num_workers", str(cfg.workers)]
+
+
+def rendered_config() -> Path:
+    return paths.state_dir() / "litellm-config.yaml"
+
+
+def config_for(cfg: settings_mod.Settings) -> Path:
+    """config.yaml itself, or (with REDIS_URL) config.yaml plus the shared-state settings,
+    written to the state directory (0600; it holds references to variables, no secret)."""
+    source = paths.config_file()
+    config = configfile.load(source).data
+    sections = shared_state.redis_settings(cfg, config)
+    if not sections:
+        return source
+    text = (f"# config.yaml ({source}) with the router settings REDIS_URL adds; written by `make up`\n"
+            + yaml.safe_dump(shared_state.merged(config, sections), sort_keys=False))
+    write_atomic(rendered_config(), text, mode=PRIVATE)
+    return rendered_config()
+
+
+def ready_dir() -> Path:
+    """Where each worker of a starting proxy says it listens (gateway/serving.py)."""
+    where = paths.state_dir() / "ready"
+    where.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return where
+
+
+def environment(cfg: settings_mod.Settings) -> Dict[str, str]:
+    """The proxy's environment: settings.proxy_environment, LiteLLM's shared-state knobs
+    (the shell's value wins, for `make bench` candidates), and with several workers the
+    directory their Prometheus samples meet in (one per state directory, so two
+    instances never wipe each other's)."""
+    env = settings_mod.proxy_environment(cfg)
+    for key, value in shared_state.proxy_variables(cfg).items():
+        env.setdefault(key, value)
+    if cfg.workers > 1:
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(paths.state_dir() / "prometheus-multiproc")
+    env[readiness.READY_DIR_VAR] = str(ready_dir())
+    return env
 
 
 def running_pid() -> Optional[int]:
@@ -103,24 +146,34 @@ def start(cfg: settings_mod.Settings) -> int:
         return 0
     paths.pid_file().unlink(missing_ok=True)
     check_port(cfg)
-    command = litellm_command(cfg)
-    with _open_log() as log:
-        child = subprocess.Popen(command, env=settings_mod.proxy_environment(cfg), cwd=paths.PROJECT_DIR,
-                                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                 start_new_session=True)
+    child = spawn(cfg)
     paths.pid_file().write_text(f"{child.pid}\n")
     print(f">> starting proxy (pid {child.pid}), log: {paths.proxy_log()}")
     try:
         elapsed = wait_until_live(cfg, child.pid, paths.start_timeout())
     except (RuntimeError, TimeoutError) as exc:
-        procs.terminate(child.pid)
-        child.poll()
         paths.pid_file().unlink(missing_ok=True)
-        print(f"\n>> last lines of {paths.proxy_log()}:", file=sys.stderr)
-        print(tail(paths.proxy_log(), 20, [cfg.master_key, cfg.anthropic_credential]), file=sys.stderr)
-        raise ToolkitError(f"{exc}; see the log lines above, or run `make proxy` to start it in the foreground")
+        failed_start(cfg, child, exc)
     print(f"\r>> proxy is up at {cfg.base_url} (pid {child.pid}, healthy after {elapsed:.1f}s)" + " " * 10)
     return 0
+
+
+def spawn(cfg: settings_mod.Settings) -> subprocess.Popen:
+    """A detached proxy process (its own session), logging to the proxy log."""
+    command = litellm_command(cfg)
+    with _open_log() as log:
+        return subprocess.Popen(command, env=environment(cfg), cwd=paths.PROJECT_DIR,
+                                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+
+
+def failed_start(cfg: settings_mod.Settings, child: subprocess.Popen, exc: Exception) -> None:
+    """Stop what a failed start left, show the log's last lines, raise the one-line error."""
+    procs.terminate(child.pid)
+    child.poll()
+    print(f"\n>> last lines of {paths.proxy_log()}:", file=sys.stderr)
+    print(tail(paths.proxy_log(), 20, [cfg.master_key, cfg.anthropic_credential]), file=sys.stderr)
+    raise ToolkitError(f"{exc}; see the log lines above, or run `make proxy` to start it in the foreground")
 
 
 def stop() -> int:
@@ -143,4 +196,4 @@ def exec_foreground(cfg: settings_mod.Settings) -> None:
     command = litellm_command(cfg)
     sys.stdout.flush()
     os.chdir(paths.PROJECT_DIR)
-    os.execve(command[0], command, settings_mod.proxy_environment(cfg))
+    os.execve(command[0], command, environment(cfg))

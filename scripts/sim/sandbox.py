@@ -63,6 +63,7 @@ class Stack:
     port: int
     master_key: str = MASTER_KEY
     logs: Dict[str, str] = field(default_factory=dict)
+    owns_sims: bool = True
 
     @property
     def base_url(self) -> str:
@@ -88,7 +89,8 @@ class Stack:
     def stop(self) -> None:
         down = self.script("proxy", "down")
         self.logs["down"] = down.stdout + down.stderr
-        self.sims.stop()
+        if self.owns_sims:
+            self.sims.stop()
 
 
 def write_env(path: Path, values: Dict[str, str]) -> None:
@@ -97,13 +99,17 @@ def write_env(path: Path, values: Dict[str, str]) -> None:
 
 
 def start_stack(workdir: Path, *, oauth: bool = False, sim_args: Iterable[str] = (),
-                extra_env: Optional[Dict[str, str]] = None, anthropic_base: Optional[str] = None) -> Stack:
+                extra_env: Optional[Dict[str, str]] = None, anthropic_base: Optional[str] = None,
+                dotenv_extra: Optional[Dict[str, str]] = None, sims: Optional[Simulators] = None) -> Stack:
     """Simulators + a proxy started by `scripts.proxy up`; call .stop() when done.
 
     anthropic_base: ANTHROPIC_API_BASE for the .env instead of the simulator (e.g. a closed
-    port, for "connection refused"); the .env wins over extra_env for that variable."""
+    port, for "connection refused"); the .env wins over extra_env for that variable.
+    dotenv_extra: more .env lines (REDIS_URL, GATEWAY_WORKERS). sims: simulators another
+    stack started (two proxy instances in front of the same upstreams); that stack stops them."""
     workdir.mkdir(parents=True, exist_ok=True)
-    sims = start_simulators(sim_args)
+    shared_sims = sims is not None
+    sims = sims or start_simulators(sim_args)
     port = free_port()
     dotenv = {
         "LITELLM_MASTER_KEY": MASTER_KEY,
@@ -114,6 +120,7 @@ def start_stack(workdir: Path, *, oauth: bool = False, sim_args: Iterable[str] =
         "AWS_ACCESS_KEY_ID": AWS_ACCESS_KEY,
         "AWS_SECRET_ACCESS_KEY": AWS_SECRET_KEY,
         ("CLAUDE_CODE_OAUTH_TOKEN" if oauth else "ANTHROPIC_API_KEY"): OAUTH_TOKEN if oauth else API_KEY,
+        **(dotenv_extra or {}),
     }
     write_env(workdir / ".env", dotenv)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "AWS_", "CLAUDE_CODE_"))}
@@ -125,12 +132,13 @@ def start_stack(workdir: Path, *, oauth: bool = False, sim_args: Iterable[str] =
         **(extra_env or {}),
         **NO_DOTENV,  # every process of the stack ignores the project's .env (LiteLLM would load it)
     })
-    stack = Stack(workdir, sims, env, port)
+    stack = Stack(workdir, sims, env, port, owns_sims=not shared_sims)
     started = time.monotonic()
     up = stack.script("proxy", "up")
     stack.logs["up"] = up.stdout + up.stderr
     stack.logs["start_seconds"] = f"{time.monotonic() - started:.1f}"
     if up.returncode != 0:
-        sims.stop()
+        if not shared_sims:
+            sims.stop()
         raise RuntimeError(f"proxy did not start:\n{up.stdout}\n{up.stderr}")
     return stack
