@@ -186,14 +186,7 @@ def primary_row(answers: Dict[str, object]) -> str:
     return _row("primary", f"COOLDOWN: {names}: Bedrock answers until Anthropic does again")
 
 
-def breakers_open(metrics: str) -> int:
-    """Workers whose LiteLLM Redis circuit breaker is open (Redis failed: cooldowns local)."""
-    return sum(1 for sample in parse_metrics(metrics)
-               if sample.name == "litellm_redis_circuit_breaker_state" and sample.labels.get("state") == "open"
-               and sample.value > 0)
-
-
-def shared_state_row(cfg: settings_mod.Settings, answers: Dict[str, object]) -> str:
+def shared_state_row(cfg: settings_mod.Settings) -> str:
     """Where the workers' cooldowns live, and whether that Redis answers right now."""
     url, workers = cfg.get("REDIS_URL"), cfg.get("GATEWAY_WORKERS") or "1"
     if not url:
@@ -201,15 +194,9 @@ def shared_state_row(cfg: settings_mod.Settings, answers: Dict[str, object]) -> 
     where = urllib.parse.urlsplit(url)
     place = where.path if where.scheme == "unix" else f"{where.hostname}:{where.port or 6379}"
     problem = redis_local.ping_url(url, timeout=HTTP_TIMEOUT / 2)
-    metrics = answers.get("metrics")
-    opened = breakers_open(metrics.body.decode("utf-8", errors="replace")) \
-        if not isinstance(metrics, OSError) and metrics is not None and metrics.status == 200 else 0
     if problem and problem != "not checked (TLS)":
         return _row("shared state", f"Redis at {place} NOT answering ({problem}): each worker keeps its own "
                                     "cooldowns until it is back (`make redis` starts the local one)")
-    if opened:
-        return _row("shared state", f"Redis at {place} answers, but LiteLLM stopped using it in {opened} "
-                                    "worker(s) after failures: cooldowns local until it retries (within 10 s)")
     return _row("shared state", f"Redis at {place} {'answering' if not problem else problem}: {workers} "
                                 f"worker{'s' if workers != '1' else ''} share cooldowns")
 
@@ -224,7 +211,7 @@ def _body(argv: List[str]) -> int:
     rows += [anthropic_row(cfg), _row("AWS SSO", service_status.aws_login_summary(cfg)), claude_row(), models_row()]
     if not isinstance(answers["ready"], OSError):
         rows.append(primary_row(answers))
-    rows.append(shared_state_row(cfg, answers))
+    rows.append(shared_state_row(cfg))
     print("\n".join(rows))
     return 0
 

@@ -20,7 +20,6 @@ from scripts.core import paths, procs
 from scripts.core.errors import ToolkitError
 from scripts.core.files import PRIVATE, write_atomic
 
-DEFAULT_PORT = 47379
 HOMEBREW_DIRS = ("/opt/homebrew/bin", "/usr/local/bin")
 READY_TIMEOUT = 10.0
 
@@ -172,6 +171,6 @@ def load_or_create_password(where: Path) -> str:
     return password
 
 
-def for_state_dir(port: int = DEFAULT_PORT) -> LocalRedis:
+def for_state_dir() -> LocalRedis:
     where = directory()
-    return LocalRedis(where, port, load_or_create_password(where))
+    return LocalRedis(where, paths.redis_port(), load_or_create_password(where))
