@@ -22,6 +22,7 @@ OVERRIDES = {
     "GATEWAY_PLATFORM": "linux or macos, instead of the detected platform",
     "GATEWAY_SERVICE_MANAGER": "a program run instead of systemctl/launchctl, given the whole command",
     "GATEWAY_AWS_SSO_UTIL": "the aws-sso-util executable (default: the venv's)",
+    "GATEWAY_PEERS_CACHE": "where `make bench` installs the peer gateways (default ~/.cache/claude-gateway/peers)",
     "GATEWAY_REDIS_PORT": "the port of `make redis`'s local redis-server (default 47379)",
 }
 
