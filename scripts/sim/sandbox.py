@@ -28,6 +28,7 @@ class Simulators:
     process: subprocess.Popen
     anthropic_url: str
     bedrock_url: str
+    urls: Dict[str, str] = field(default_factory=dict)  # every simulator's, optional ones included
 
     @property
     def anthropic(self) -> SimControl:
@@ -51,7 +52,7 @@ def start_simulators(extra_args: Iterable[str] = ()) -> Simulators:
         process.kill()
         raise RuntimeError(f"simulators did not start: {line!r}")
     urls = dict(part.split("=", 1) for part in line.split()[2:])
-    return Simulators(process, urls["anthropic"], urls["bedrock"])
+    return Simulators(process, urls["anthropic"], urls["bedrock"], urls)
 
 
 @dataclass
