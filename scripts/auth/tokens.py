@@ -118,5 +118,5 @@ def current(provider: str) -> Login:
     if refused is None:
         return login
     at = dt.datetime.fromtimestamp(refused["at"]).strftime("%Y-%m-%d %H:%M")
-    return Login(provider, "refused", f"REFUSED: the proxy's request at {at} got {refused.get('status')} "
-                                      f"(login expired or revoked): `{LOGIN_TARGETS[provider]}`")
+    return Login(provider, "refused", f"REFUSED: the proxy could not use this login at {at} (HTTP "
+                                      f"{refused.get('status')}: expired or revoked): `{LOGIN_TARGETS[provider]}`")

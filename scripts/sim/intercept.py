@@ -94,6 +94,8 @@ class Interceptor:
             await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
         except (OSError, ValueError, asyncio.IncompleteReadError, ssl.SSLError):
             pass  # a client that went away mid-handshake: nothing to relay
+        except asyncio.CancelledError:
+            pass  # the simulators are shutting down with this tunnel open: just close it
         finally:
             writer.close()
 
