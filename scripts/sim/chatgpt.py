@@ -31,7 +31,7 @@ from aiohttp import web
 
 from scripts.sim.faults import REC, Fault, SimState, control_routes, pre_fault, pump_stream, recorder
 from scripts.sim.messages import new_id
-from scripts.sim.oauth import DeviceGrants, TokenSigner, b64url, bearer, pkce_pair
+from scripts.sim.oauth import DeviceGrants, LoginControl, TokenSigner, b64url, bearer, pkce_pair
 from scripts.sim.responses import build_output, build_response, response_events, sse, validate_input
 
 CLIENT_ID = "app_EMoamEEZ73f0CkXaXp7hrann"  # the Codex CLI's, which LiteLLM uses
@@ -58,7 +58,9 @@ def _routing_error(status: int, exc: web.HTTPException) -> web.Response:
     return _detail(status, exc.reason or "Not Found")
 
 
-class ChatGPTSim:
+class ChatGPTSim(LoginControl):
+    ttl_field = "access_ttl"
+
     def __init__(self, models=None, fault: Optional[Fault] = None, auto_approve: bool = False,
                  email: str = "sim-user@example.com", plan: str = "plus") -> None:
         self.models = set(models or DEFAULT_MODELS)
@@ -83,18 +85,10 @@ class ChatGPTSim:
         ])
         return app
 
-    async def control(self, request: web.Request) -> web.Response:
-        spec = await request.json()
-        if "access_ttl" in spec:
-            self.access_ttl = float(spec["access_ttl"])
-        if "auto_approve" in spec:
-            self.grants.auto_approve = bool(spec["auto_approve"])
-        if spec.get("revoke"):
-            # "Sign out of all devices": every token issued so far stops working.
-            self.signer.revoke_all()
-            self.refresh_tokens = {t: "revoked" for t in self.refresh_tokens}
-        return web.json_response({"access_ttl": self.access_ttl, "auto_approve": self.grants.auto_approve,
-                                  "grants": len(self.grants.grants)})
+    def revoke(self) -> None:
+        # "Sign out of all devices": every token issued so far stops working.
+        self.signer.revoke_all()
+        self.refresh_tokens = {t: "revoked" for t in self.refresh_tokens}
 
     # --- sign-in ---------------------------------------------------------------------------------
 

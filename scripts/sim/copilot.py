@@ -28,7 +28,7 @@ from aiohttp import web
 
 from scripts.sim.faults import REC, Fault, SimState, control_routes, pre_fault, pump_stream, recorder
 from scripts.sim.messages import fake_input, new_id
-from scripts.sim.oauth import DeviceGrants, b64url, bearer
+from scripts.sim.oauth import DeviceGrants, LoginControl, b64url, bearer
 
 CLIENT_ID = "Iv1.b507a08c87ecfe98"  # the Copilot plugin's OAuth app, which LiteLLM uses
 DEFAULT_MODELS = ("gpt-4.1", "gpt-4o", "gpt-5-mini", "claude-sonnet-4.6", "claude-haiku-4.5", "gemini-3.7-flash")
@@ -49,7 +49,7 @@ def _routing_error(status: int, exc: web.HTTPException) -> web.Response:
     return _github_error(status, exc.reason or "Not Found")
 
 
-class CopilotSim:
+class CopilotSim(LoginControl):
     def __init__(self, models=None, fault: Optional[Fault] = None, auto_approve: bool = False) -> None:
         self.models = set(models or DEFAULT_MODELS)
         self.state = SimState("copilot", fault)
@@ -71,17 +71,10 @@ class CopilotSim:
         ])
         return app
 
-    async def control(self, request: web.Request) -> web.Response:
-        spec = await request.json()
-        if "token_ttl" in spec:
-            self.token_ttl = float(spec["token_ttl"])
-        if "auto_approve" in spec:
-            self.grants.auto_approve = bool(spec["auto_approve"])
-        if spec.get("revoke"):
-            # The user revoked the app in GitHub's settings: GitHub tokens and Copilot tokens die.
-            self.github_tokens.clear()
-            self.key = os.urandom(32)
-        return web.json_response({"token_ttl": self.token_ttl, "auto_approve": self.grants.auto_approve})
+    def revoke(self) -> None:
+        # The user revoked the app in GitHub's settings: GitHub tokens and Copilot tokens die.
+        self.github_tokens.clear()
+        self.key = os.urandom(32)
 
     # --- GitHub's device flow --------------------------------------------------------------------
 

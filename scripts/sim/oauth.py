@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Dict, Optional
 
+from aiohttp import web
+
 USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"  # no vowels, as the real services (no words)
 
 
@@ -121,3 +123,24 @@ def bearer(headers, scheme: str = "bearer") -> Optional[str]:
     value = headers.get("authorization", "")
     prefix = scheme + " "
     return value[len(prefix):].strip() if value.lower().startswith(prefix) else None
+
+
+class LoginControl:
+    """POST /_sim/auth {<ttl_field>: seconds, "auto_approve": bool, "revoke": true}: the
+    control both login simulators share; each says what revoking means for it."""
+    ttl_field = "token_ttl"
+    grants: DeviceGrants
+
+    def revoke(self) -> None:
+        raise NotImplementedError
+
+    async def control(self, request: web.Request) -> web.Response:
+        spec = await request.json()
+        if self.ttl_field in spec:
+            setattr(self, self.ttl_field, float(spec[self.ttl_field]))
+        if "auto_approve" in spec:
+            self.grants.auto_approve = bool(spec["auto_approve"])
+        if spec.get("revoke"):
+            self.revoke()
+        return web.json_response({self.ttl_field: getattr(self, self.ttl_field),
+                                  "auto_approve": self.grants.auto_approve})
