@@ -1,7 +1,8 @@
 """`make status`: everything at a glance, in well under a second.
 
 Proxy (running, healthy, port, version, uptime), the login services, the
-Anthropic credential, the AWS SSO login, where Claude Code goes, the models,
+Anthropic credential, the AWS SSO login, the ChatGPT/Copilot logins that exist (a
+refused one says so: scripts/auth/tokens.py), where Claude Code goes, the models,
 and whether LiteLLM has the Anthropic primary in cooldown. Reads files and asks
 the running proxy; never imports boto3 or litellm.
 
@@ -12,7 +13,6 @@ on every answer. Its cooldown series of litellm_deployment_state stays at 2 for
 good (it is never reset), so a deployment counts as cooling down when it was
 cooled down and its last answer was not a success.
 """
-import datetime as dt
 import json
 import os
 import subprocess
@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
+from scripts.auth import credentials
 from scripts.claude import rcfile
 from scripts.claude.blocks import SHELLS, display_path, rc_path, read_mode
 from scripts.core import configfile, paths, procs
@@ -30,7 +31,6 @@ from scripts.gateway import process
 from scripts.gateway.client import installed_version
 from scripts.observability.metrics import parse as parse_metrics
 from scripts.services import platform as platform_info
-from scripts.services import sso_profile
 from scripts.services import state as service_status
 
 HTTP_TIMEOUT = 0.8
@@ -112,29 +112,7 @@ def _json(body: bytes) -> dict:
 
 
 def anthropic_row(cfg: settings_mod.Settings) -> str:
-    kind = cfg.anthropic_credential_kind
-    if kind == "none":
-        return _row("Anthropic", "no credential: set ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN in .env")
-    text = f"{kind} {settings_mod.mask(cfg.anthropic_credential)}"
-    if kind == "oauth-token":
-        text += f", {_oauth_expiry(cfg.anthropic_credential)}"
-    return _row("Anthropic", text)
-
-
-def _oauth_expiry(token: Optional[str]) -> str:
-    """Claude Code's own credentials file knows the expiry when the token came from there."""
-    try:
-        oauth = json.loads((Path.home() / ".claude" / ".credentials.json").read_text())["claudeAiOauth"]
-        if oauth.get("accessToken") == token and oauth.get("expiresAt"):
-            expiry = sso_profile.parse_time(_iso_from_ms(int(oauth["expiresAt"])))
-            return sso_profile.describe_remaining(expiry)
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    return "expiry unknown (`claude setup-token` tokens last a year)"
-
-
-def _iso_from_ms(ms: int) -> str:
-    return dt.datetime.fromtimestamp(ms / 1000, dt.timezone.utc).isoformat()
+    return _row("Anthropic", credentials.anthropic_text(cfg))
 
 
 def claude_row() -> str:
@@ -191,7 +169,8 @@ def _body(argv: List[str]) -> int:
     platform = platform_info.current()
     answers = _ask_proxy(cfg)
     rows = proxy_rows(cfg, platform, answers)
-    rows += [anthropic_row(cfg), _row("AWS SSO", service_status.aws_login_summary(cfg)), claude_row(), models_row()]
+    rows += [anthropic_row(cfg), _row("AWS SSO", service_status.aws_login_summary(cfg))]
+    rows += credentials.login_rows(everything=False) + [claude_row(), models_row()]
     if not isinstance(answers["ready"], OSError):
         rows.append(primary_row(answers))
     print("\n".join(rows))

@@ -172,5 +172,16 @@ def proxy_environment(settings: Settings) -> Dict[str, str]:
     # Always set: LiteLLM fails every request when request_timeout's variable is missing.
     env.setdefault("GATEWAY_STREAM_TIMEOUT", "120")
     env.setdefault("GATEWAY_REQUEST_TIMEOUT", "600")
+    env.update(login_token_dirs())
     env.update(NO_DOTENV)  # not even .env may turn LiteLLM's own .env loading back on
     return env
+
+
+# LiteLLM's variables for where its chatgpt/ and github_copilot/ providers keep their logins.
+TOKEN_DIR_VARIABLES = {"chatgpt": "CHATGPT_TOKEN_DIR", "github_copilot": "GITHUB_COPILOT_TOKEN_DIR"}
+
+
+def login_token_dirs() -> Dict[str, str]:
+    """`make login-*` stores the tokens there and the proxy reads and refreshes them there
+    (under the state directory, not LiteLLM's ~/.config/litellm default)."""
+    return {var: str(paths.token_dir(provider)) for provider, var in TOKEN_DIR_VARIABLES.items()}

@@ -29,6 +29,7 @@ class Simulators:
     process: subprocess.Popen
     anthropic_url: str
     bedrock_url: str
+    urls: Dict[str, str] = field(default_factory=dict)  # every simulator's, optional ones included
 
     @property
     def anthropic(self) -> SimControl:
@@ -52,7 +53,7 @@ def start_simulators(extra_args: Iterable[str] = ()) -> Simulators:
         process.kill()
         raise RuntimeError(f"simulators did not start: {line!r}")
     urls = dict(part.split("=", 1) for part in line.split()[2:])
-    return Simulators(process, urls["anthropic"], urls["bedrock"])
+    return Simulators(process, urls["anthropic"], urls["bedrock"], urls)
 
 
 @dataclass
@@ -97,13 +98,15 @@ def write_env(path: Path, values: Dict[str, str]) -> None:
 
 
 def start_stack(workdir: Path, *, oauth: bool = False, sim_args: Iterable[str] = (),
-                extra_env: Optional[Dict[str, str]] = None, anthropic_base: Optional[str] = None) -> Stack:
+                extra_env: Optional[Dict[str, str]] = None, anthropic_base: Optional[str] = None,
+                sims: Optional[Simulators] = None) -> Stack:
     """Simulators + a proxy started by `scripts.proxy up`; call .stop() when done.
 
     anthropic_base: ANTHROPIC_API_BASE for the .env instead of the simulator (e.g. a closed
-    port, for "connection refused"); the .env wins over extra_env for that variable."""
+    port, for "connection refused"); the .env wins over extra_env for that variable.
+    sims: simulators already running (the stack then owns them), instead of new ones."""
     workdir.mkdir(parents=True, exist_ok=True)
-    sims = start_simulators(sim_args)
+    sims = sims or start_simulators(sim_args)
     port = free_port()
     dotenv = {
         "LITELLM_MASTER_KEY": MASTER_KEY,
