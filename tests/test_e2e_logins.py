@@ -148,7 +148,9 @@ def test_copilot_login_shows_the_code_waits_and_stores_tokens_0600(world):
 @pytest.fixture(scope="module")
 def proxy(world):
     """The real proxy, started after the logins, from the config with the two login models."""
-    stack = start_stack(world["workdir"], sims=world["sims"], extra_env=world["extra"])
+    # The provider URLs go into .env, as a user's would: only .env reaches the sealed proxy.
+    providers = {k: v for k, v in world["extra"].items() if k.startswith(("CHATGPT_", "GITHUB_COPILOT_"))}
+    stack = start_stack(world["workdir"], sims=world["sims"], extra_env=world["extra"], env_values=providers)
     assert stack.env["GATEWAY_STATE_DIR"] == world["env"]["GATEWAY_STATE_DIR"], "the proxy reads the logins' tokens"
     yield stack
     stack.stop()

@@ -173,12 +173,22 @@ def proxy_environment(settings: Settings) -> Dict[str, str]:
     env.setdefault("GATEWAY_STREAM_TIMEOUT", "120")
     env.setdefault("GATEWAY_REQUEST_TIMEOUT", "600")
     env.update(login_token_dirs())
+    env.update(toolkit_locations())
     env.update(NO_DOTENV)  # not even .env may turn LiteLLM's own .env loading back on
     return env
 
 
 # LiteLLM's variables for where its chatgpt/ and github_copilot/ providers keep their logins.
 TOKEN_DIR_VARIABLES = {"chatgpt": "CHATGPT_TOKEN_DIR", "github_copilot": "GITHUB_COPILOT_TOKEN_DIR"}
+
+
+def toolkit_locations() -> Dict[str, str]:
+    """Where this setup's files are, as absolute paths: the proxy runs the toolkit's own
+    callbacks (scripts/gateway/), which must find the same state and logs as the command
+    that started it, and so must a login run in the proxy's environment."""
+    return {"GATEWAY_ENV_FILE": str(paths.env_file().absolute()), "GATEWAY_CONFIG": str(paths.config_file().absolute()),
+            "GATEWAY_STATE_DIR": str(paths.state_dir().absolute()), "GATEWAY_LOG_DIR": str(paths.log_dir().absolute()),
+            "GATEWAY_VENV": str(paths.venv_dir().absolute())}
 
 
 def login_token_dirs() -> Dict[str, str]:
