@@ -318,6 +318,8 @@ def test_shipped_config_follows_upstreams_that_offer_sonnet_only(sonnet_sims, tm
     assert "claude-haiku-bedrock" not in config.deployments and "claude-opus" not in config.deployments
     (test_entry,) = [e for e in config.data["model_list"] if e["model_name"] == "fallback-test"]
     assert test_entry["litellm_params"]["api_base"] == "http://127.0.0.1:9"
+    bedrock = [e["litellm_params"] for e in config.data["model_list"] if e["litellm_params"]["model"].startswith("bedrock/")]
+    assert bedrock and all(p["additional_drop_params"] == ["parallel_tool_calls"] for p in bedrock)
 
 
 def test_users_entries_naming_dropped_models_are_named_and_the_rest_is_written(sonnet_sims, tmp_path):
