@@ -42,6 +42,7 @@ from scripts.sim.messages import (
     estimate_tokens,
     message_events,
     new_id,
+    tool_summary,
     validate_common,
 )
 
@@ -217,6 +218,7 @@ class AnthropicSim:
         if err:
             return err
         problem = validate_common(body, self._mid_system(request, body))
+        request[REC].update(tool_summary(body), rejected=problem)
         if problem:
             return error_response(400, "invalid_request_error", problem)
         stream = body.get("stream") is True
