@@ -101,7 +101,8 @@ def test_proxy_environment_is_the_system_allowlist_plus_env_file_plus_the_toolki
     from_env_file = {"LITELLM_MASTER_KEY", "AWS_PROFILE", "MY_TEAM_SETTING"}
     toolkit = {"GATEWAY_ANTHROPIC_CREDENTIAL", "ANTHROPIC_API_BASE", "LITELLM_LOCAL_MODEL_COST_MAP",
                "LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS", "LITELLM_LOG", "GATEWAY_STREAM_TIMEOUT",
-               "GATEWAY_REQUEST_TIMEOUT", "LITELLM_MODE", "PYTHON_DOTENV_DISABLED"}
+               "GATEWAY_REQUEST_TIMEOUT", "LITELLM_MODE", "PYTHON_DOTENV_DISABLED",
+               *settings.toolkit_locations(), *settings.login_token_dirs()}
     assert set(env) == system | from_env_file | {"AWS_REGION"} | toolkit  # AWS_REGION: FILE_OR_SHELL
     assert env["GATEWAY_STREAM_TIMEOUT"] == "7" and env["AWS_REGION"] == "eu-west-1"  # shell knobs .env lacks
     assert env["LITELLM_MODE"] == "PRODUCTION" and env["PYTHON_DOTENV_DISABLED"] == "1"  # LiteLLM's load_dotenv off
