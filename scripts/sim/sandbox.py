@@ -95,12 +95,17 @@ def write_env(path: Path, values: Dict[str, str]) -> None:
     path.chmod(0o600)
 
 
-def start_stack(workdir: Path, *, oauth: bool = False, sim_args: Iterable[str] = (),
+CREDENTIALS = {"api_key": ("ANTHROPIC_API_KEY", API_KEY), "token": ("CLAUDE_CODE_OAUTH_TOKEN", OAUTH_TOKEN)}
+
+
+def start_stack(workdir: Path, *, credentials: Iterable[str] = ("api_key",), sim_args: Iterable[str] = (),
                 extra_env: Optional[Dict[str, str]] = None, anthropic_base: Optional[str] = None) -> Stack:
     """Simulators + a proxy started by `scripts.proxy up`; call .stop() when done.
 
-    anthropic_base: ANTHROPIC_API_BASE for the .env instead of the simulator (e.g. a closed
-    port, for "connection refused"); the .env wins over extra_env for that variable."""
+    credentials: which Anthropic credentials the .env holds ("api_key", "token": the
+    subscription token). anthropic_base: ANTHROPIC_API_BASE for the .env instead of the
+    simulator (e.g. a closed port, for "connection refused"); the .env wins over extra_env
+    for that variable."""
     workdir.mkdir(parents=True, exist_ok=True)
     sims = start_simulators(sim_args)
     port = free_port()
@@ -112,7 +117,7 @@ def start_stack(workdir: Path, *, oauth: bool = False, sim_args: Iterable[str] =
         "AWS_REGION": "us-west-2",
         "AWS_ACCESS_KEY_ID": AWS_ACCESS_KEY,
         "AWS_SECRET_ACCESS_KEY": AWS_SECRET_KEY,
-        ("CLAUDE_CODE_OAUTH_TOKEN" if oauth else "ANTHROPIC_API_KEY"): OAUTH_TOKEN if oauth else API_KEY,
+        **dict(CREDENTIALS[name] for name in credentials),
     }
     write_env(workdir / ".env", dotenv)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "AWS_", "CLAUDE_CODE_"))}
