@@ -8,10 +8,10 @@ is set). Only the proxy imports this module.
   as the client sent them.
 - async_log_failure_event: a subscription 429 that announces a reset
   (anthropic-ratelimit-unified-*) cools every subscription deployment the used-up claim
-  covers down until that reset, in the router's own cooldown cache. It runs after the
-  router's failure callback (which cooled the one deployment for the retry-after or
-  cooldown_time) and replaces that entry. Only subscription deployments are touched,
-  and only Claude Code's requests reach them.
+  covers down until that reset, in the router's own cooldown cache (so Redis shares it
+  when configured). It runs after the router's failure callback, which cooled the one
+  deployment for the retry-after or cooldown_time, and replaces that entry. Only
+  subscription deployments are touched, and only Claude Code's requests reach them.
 - async_log_success_event / failure: the unified headers of each subscription answer
   become the usage gauges (usage_gauges.py).
 """
@@ -25,6 +25,7 @@ from fastapi import HTTPException
 from litellm.integrations.custom_logger import CustomLogger
 from litellm.litellm_core_utils.exception_mapping_utils import _get_response_headers
 from litellm.proxy import proxy_server
+from litellm.router_utils.cooldown_cache import CooldownCache
 
 from scripts.gateway import claude_code, tier_routing, tiers, usage_gauges, usage_windows
 
@@ -101,6 +102,9 @@ class TierHooks(CustomLogger):
         cooled = []
         for deployment_id, model in tier_routing.subscription_deployments(router.model_list):
             if usage_windows.claim_covers(claim, model):
+                # Delete first: the in-memory cache keeps an existing key's TTL on a new write,
+                # so the router's own entry (the retry-after) would still expire the cooldown.
+                router.cooldown_cache.cooldown_store.delete_cache(CooldownCache.get_cooldown_cache_key(deployment_id))
                 router.cooldown_cache.add_deployment_to_cooldown(
                     model_id=deployment_id, original_exception=exception, exception_status=429, cooldown_time=seconds)
                 cooled.append(model)
