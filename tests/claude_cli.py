@@ -60,3 +60,18 @@ def claude_binary() -> Path:
     if version not in check.stdout:
         raise RuntimeError(f"{binary} --version said {check.stdout!r}{check.stderr!r}, expected {version}")
     return binary
+
+
+def run_print(binary: Path, base_url: str, proxy_key: str, home: Path, model: str, timeout: float = 180) -> dict:
+    """`claude -p "say hi"` through a proxy the way the shell block configures it
+    (ANTHROPIC_AUTH_TOKEN = the proxy key): its JSON result, which must not be an error."""
+    env = {"HOME": str(home), "PATH": os.environ["PATH"], "TERM": "dumb", "ANTHROPIC_BASE_URL": base_url,
+           "ANTHROPIC_AUTH_TOKEN": proxy_key, "ANTHROPIC_MODEL": model, "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"}
+    done = subprocess.run([str(binary), "-p", "say hi", "--output-format", "json"], env=env, capture_output=True,
+                          text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    try:
+        result = json.loads(done.stdout)
+    except ValueError:
+        raise AssertionError(f"claude -p exited {done.returncode} without JSON: {done.stderr[-1000:]}") from None
+    assert done.returncode == 0 and not result.get("is_error"), done.stdout + done.stderr[-1000:]
+    return result

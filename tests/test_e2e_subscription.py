@@ -16,15 +16,13 @@ would answer it 429 and cool it down for everyone), the CLI still gets the subsc
 and `make health` says so.
 """
 import json
-import os
-import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List
 
 import anthropic
 import pytest
-from claude_cli import claude_binary
+from claude_cli import claude_binary, run_print
 from harness import API_KEY, OAUTH_TOKEN, start_stack
 
 from scripts.core.http import request
@@ -57,14 +55,7 @@ def token_stack(tmp_path_factory, claude):
 
 def run_claude(stack, claude, model: str = MODEL) -> str:
     """`claude -p` as a configured shell runs it; the answer's text."""
-    env = {"HOME": str(stack.workdir / "home"), "PATH": os.environ["PATH"], "TERM": "dumb",
-           "ANTHROPIC_BASE_URL": stack.base_url, "ANTHROPIC_AUTH_TOKEN": stack.master_key,
-           "ANTHROPIC_MODEL": model, "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"}
-    done = subprocess.run([str(claude), "-p", "say hi", "--output-format", "json"], env=env, capture_output=True,
-                          text=True, timeout=180, stdin=subprocess.DEVNULL)
-    result = json.loads(done.stdout or "{}")
-    assert done.returncode == 0 and not result.get("is_error"), done.stdout + done.stderr[-1000:]
-    return result["result"]
+    return run_print(claude, stack.base_url, stack.master_key, stack.workdir / "home", model)["result"]
 
 
 def sdk(stack) -> anthropic.Anthropic:
@@ -107,9 +98,13 @@ def gauges(stack) -> Dict[str, float]:
             if line.startswith("gateway_subscription_")}
 
 
-def status_row(stack, label: str) -> str:
+def status_row(stack, label: str, capsys=None) -> str:
+    """One row of `make status` (the whole output printed when capsys is given)."""
     done = stack.script("status")
     assert done.returncode == 0, done.stderr
+    if capsys is not None:
+        with capsys.disabled():
+            print(f"\n`make status`:\n{done.stdout}")
     rows = {line[:14].strip(): line[15:] for line in done.stdout.splitlines()}
     return rows[label]
 
@@ -147,7 +142,7 @@ def test_a_usage_limit_sends_claude_code_to_the_api_key_until_the_reset(stack, c
 
     assert "simulated Anthropic" in run_claude(stack, claude)  # the 429 goes on to the API key
     assert "simulated Anthropic" in ask_sdk(stack)
-    limited = status_row(stack, "subscription")
+    limited = status_row(stack, "subscription", capsys)
     assert limited.startswith("LIMITED until ") and "(five_hour): 5h 100% rejected" in limited, limited
     assert "Claude Code uses the API key until then" in limited
     metrics = gauges(stack)

@@ -18,7 +18,6 @@ How the expressions are evaluated:
   (cooldown, failed fallback) are checked to fire for real.
 """
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -29,7 +28,7 @@ from pathlib import Path
 import anthropic
 import pytest
 import yaml
-from claude_cli import claude_binary
+from claude_cli import claude_binary, run_print
 from harness import start_stack
 
 from scripts.core.http import request
@@ -104,12 +103,8 @@ def cached_prompt(name: str) -> list:
 def run_claude_code(stack, model: str) -> None:
     """One real `claude -p` through the proxy: with both credentials set, its request is
     the subscription's, and the subscription's answer fills the usage-window gauges."""
-    env = {"HOME": str(stack.workdir / "home"), "PATH": os.environ["PATH"], "TERM": "dumb",
-           "ANTHROPIC_BASE_URL": stack.base_url, "ANTHROPIC_AUTH_TOKEN": stack.master_key,
-           "ANTHROPIC_MODEL": model, "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"}
-    done = subprocess.run([str(claude_binary()), "-p", "say hi", "--output-format", "json"], env=env,
-                          capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL)
-    assert "simulated Anthropic" in json.loads(done.stdout or "{}").get("result", ""), done.stdout + done.stderr
+    result = run_print(claude_binary(), stack.base_url, stack.master_key, stack.workdir / "home", model)
+    assert "simulated Anthropic" in result["result"]
     assert [c["auth_kind"] for c in stack.primary_calls(model)] == ["oauth"]
 
 
