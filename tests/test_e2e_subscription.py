@@ -11,7 +11,8 @@ Both credentials set:
   call per window, then the subscription again; the SDK never notices; `make status` and
   the gauges show the windows;
 - another client naming the subscription tier gets 403 and costs no upstream call.
-Only the token set: the SDK is answered by Bedrock, never touching the subscription (which
+Only the token set: the SDK (and an OpenAI-format request) is answered by Bedrock, never
+touching the subscription (which
 would answer it 429 and cool it down for everyone), the CLI still gets the subscription,
 and `make health` says so.
 """
@@ -122,6 +123,9 @@ def test_claude_code_on_the_subscription_and_the_sdk_on_the_api_key_at_once(stac
     report(capsys, "both credentials, CLI and SDK together", calls)
     assert calls["cli"] == [("oauth", 200)] and calls["bedrock"] == []
     assert calls["sdk"] == [("api_key", 200)] * len(answers)
+    effective = stack.workdir / "state" / "litellm-config.yaml"  # config.yaml plus the twins
+    assert effective.stat().st_mode & 0o777 == 0o600
+    assert OAUTH_TOKEN not in effective.read_text() and API_KEY not in effective.read_text()
     for record in stack.primary_calls():
         if is_cli(record):  # Claude Code's own prompt and beta flag, as it sent them
             assert "claude-code-20250219" in record["anthropic_beta"] and "x-api-key" not in record["headers"]
@@ -182,10 +186,14 @@ def test_with_only_the_token_other_clients_get_bedrock_and_never_cool_the_subscr
     assert "tiers      Claude Code: subscription -> Bedrock; other clients: straight to Bedrock" in health.stdout
     assert "note       other clients than Claude Code go straight to Bedrock" in health.stdout
     answers = [ask_sdk(stack, model) for model in (MODEL, "claude-opus-4-1", "claude-haiku-4-5", MODEL)]
+    openai_format = request("POST", f"{stack.base_url}/v1/chat/completions",
+                            headers={"Authorization": f"Bearer {stack.master_key}"}, timeout=60,
+                            payload={"model": MODEL, "messages": [{"role": "user", "content": "hi"}]})
+    answers.append(openai_format.json()["choices"][0]["message"]["content"])
     assert all("simulated Bedrock" in a for a in answers), answers
     assert stack.primary_calls() == [], "no other client's request reaches the subscription"
     bedrock = stack.fallback_calls()
-    assert len(bedrock) == 4 and all(r["auth_kind"] == "sigv4" and not r["anthropic_credential_headers"]
+    assert len(bedrock) == 5 and all(r["auth_kind"] == "sigv4" and not r["anthropic_credential_headers"]
                                      for r in bedrock)
     assert OAUTH_TOKEN not in json.dumps(bedrock) and API_KEY not in json.dumps(bedrock)
     # The subscription was not cooled down by any of that: Claude Code gets it at once.
@@ -193,7 +201,7 @@ def test_with_only_the_token_other_clients_get_bedrock_and_never_cool_the_subscr
     (call,) = stack.primary_calls()
     assert (call["auth_kind"], call["status"], call["auth_header"]) == ("oauth", 200, "authorization")
     assert "x-api-key" not in call["headers"]
-    report(capsys, "token only: SDK x4, then the CLI", tiers_of(stack))
+    report(capsys, "token only: SDK x4 and an OpenAI-format request, then the CLI", tiers_of(stack))
     cooled = [line for line in request("GET", f"{stack.base_url}/metrics/", timeout=30).body.decode().splitlines()
               if line.startswith("litellm_deployment_cooled_down_total")]
     assert cooled == []
