@@ -12,9 +12,8 @@ Both credentials set:
   the gauges show the windows;
 - another client naming the subscription tier gets 403 and costs no upstream call.
 Only the token set: the SDK (and an OpenAI-format request) is answered by Bedrock, never
-touching the subscription (which
-would answer it 429 and cool it down for everyone), the CLI still gets the subscription,
-and `make health` says so.
+touching the subscription (which would answer it 429 and cool it down for everyone), the
+CLI still gets the subscription, and `make health` says so.
 """
 import json
 import time
