@@ -42,11 +42,24 @@ def test_env_file_wins_over_shell_and_secrets_never_come_from_shell(env_file, mo
     assert cfg.get("AWS_REGION") == "eu-central-1"  # not in .env: the AWS chain may come from the shell
 
 
-def test_oauth_token_is_preferred_for_the_primary(env_file):
+def test_the_subscription_token_is_kept_apart_from_the_api_key(env_file):
+    """The token carries Claude Code's requests only: the toolkit's own calls (model
+    listing) and the proxy's API-key tier use the API key whenever there is one."""
     env_file(LITELLM_MASTER_KEY=MASTER_KEY, ANTHROPIC_API_KEY=API_KEY, CLAUDE_CODE_OAUTH_TOKEN=OAUTH_TOKEN)
     cfg = settings.load()
-    assert cfg.anthropic_credential == OAUTH_TOKEN
-    assert cfg.anthropic_credential_kind == "oauth-token"
+    assert (cfg.api_key, cfg.subscription_token) == (API_KEY, OAUTH_TOKEN)
+    assert (cfg.anthropic_credential, cfg.anthropic_credential_kind) == (API_KEY, "api-key")
+    assert cfg.secrets == [MASTER_KEY, API_KEY, OAUTH_TOKEN]
+    env = settings.proxy_environment(cfg)
+    assert (env["GATEWAY_ANTHROPIC_CREDENTIAL"], env["GATEWAY_ANTHROPIC_SUBSCRIPTION"]) == (API_KEY, OAUTH_TOKEN)
+
+
+def test_with_only_a_token_the_api_key_variable_stays_empty(env_file):
+    env_file(LITELLM_MASTER_KEY=MASTER_KEY, CLAUDE_CODE_OAUTH_TOKEN=OAUTH_TOKEN)
+    cfg = settings.load()
+    assert (cfg.anthropic_credential, cfg.anthropic_credential_kind) == (OAUTH_TOKEN, "oauth-token")
+    env = settings.proxy_environment(cfg)
+    assert (env["GATEWAY_ANTHROPIC_CREDENTIAL"], env["GATEWAY_ANTHROPIC_SUBSCRIPTION"]) == ("", OAUTH_TOKEN)
 
 
 def test_proxy_environment_scrubs_claude_code_shell_variables(env_file, monkeypatch):

@@ -18,6 +18,7 @@ import requests
 from conftest_sim import (  # noqa: F401
     ACCESS_KEY,
     API_KEY,
+    CLAUDE_CODE_SYSTEM,
     INVOKE_BODY,
     MODEL,
     OAUTH_TOKEN,
@@ -195,6 +196,8 @@ def test_auth_rules(sims, actl):
     assert err({**v, "x-api-key": "nope"}) == (401, "authentication_error", "invalid x-api-key")
     oauth = {**v, "authorization": f"Bearer {OAUTH_TOKEN}"}
     assert err(oauth) == (401, "authentication_error", "OAuth authentication is currently not supported.")
+    # A subscription token answers Claude Code's requests only (test_sim_subscription.py).
+    body = {**body, "system": CLAUDE_CODE_SYSTEM}
     assert requests.post(url, json=body, headers={**oauth, "anthropic-beta": "oauth-2025-04-20"}).status_code == 200
     assert err({"x-api-key": API_KEY})[:2] == (400, "invalid_request_error")
     assert [r["auth_kind"] for r in actl.requests()] == ["none", "api_key", "oauth", "oauth", "api_key"]
@@ -202,7 +205,7 @@ def test_auth_rules(sims, actl):
     with pytest.raises(anthropic.AuthenticationError, match="OAuth authentication is currently not supported"):
         sdk.messages.create(model=MODEL, max_tokens=10, messages=HI)
     beta = sdk.with_options(default_headers={"anthropic-beta": "oauth-2025-04-20"})
-    assert beta.messages.create(model=MODEL, max_tokens=10, messages=HI).content[0].text
+    assert beta.messages.create(model=MODEL, max_tokens=10, messages=HI, system=CLAUDE_CODE_SYSTEM).content[0].text
 
 
 def test_request_validation(sims, claude):

@@ -21,14 +21,17 @@ def row(label: str, value: str) -> str:
     return f"{label:<{WIDTH}} {value}"
 
 
+NO_ANTHROPIC = "no credential: set ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN in .env"
+
+
 def anthropic_text(cfg: settings_mod.Settings) -> str:
-    kind = cfg.anthropic_credential_kind
-    if kind == "none":
-        return "no credential: set ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN in .env"
-    text = f"{kind} {settings_mod.mask(cfg.anthropic_credential)}"
-    if kind == "oauth-token":
-        text += f", {oauth_expiry(cfg.anthropic_credential)}"
-    return text
+    """Both Anthropic credentials on one line (make status)."""
+    if not cfg.api_key and not cfg.subscription_token:
+        return NO_ANTHROPIC
+    parts = [f"api-key {settings_mod.mask(cfg.api_key)}"] if cfg.api_key else []
+    if cfg.subscription_token:
+        parts.append(f"oauth-token {settings_mod.mask(cfg.subscription_token)}, {oauth_expiry(cfg.subscription_token)}")
+    return "; ".join(parts)
 
 
 def oauth_expiry(token: Optional[str]) -> str:
@@ -44,14 +47,13 @@ def oauth_expiry(token: Optional[str]) -> str:
 
 
 def anthropic_rows(cfg: settings_mod.Settings) -> List[str]:
-    """Both Anthropic credentials when both are set: the token carries Claude Code's own
-    requests, the key everything else (DESIGN: primary credentials)."""
-    rows = [row("Anthropic", anthropic_text(cfg))]
-    if cfg.get("CLAUDE_CODE_OAUTH_TOKEN") and cfg.get("ANTHROPIC_API_KEY"):
-        rows.append(row("", f"api-key {settings_mod.mask(cfg.get('ANTHROPIC_API_KEY'))} as well, no expiry"))
-    elif cfg.anthropic_credential_kind == "api-key":
-        rows[0] += ", no expiry"
-    return rows
+    """Each Anthropic credential with its expiry (make auth-status): the token carries
+    Claude Code's own requests, the key everything else (scripts/gateway/tiers.py)."""
+    key, token = cfg.api_key, cfg.subscription_token
+    if token:
+        rows = [row("Anthropic", f"oauth-token {settings_mod.mask(token)}, {oauth_expiry(token)}")]
+        return rows + ([row("", f"api-key {settings_mod.mask(key)} as well, no expiry")] if key else [])
+    return [row("Anthropic", f"api-key {settings_mod.mask(key)}, no expiry" if key else NO_ANTHROPIC)]
 
 
 def login_rows(everything: bool) -> List[str]:

@@ -9,12 +9,34 @@ import sys
 from pathlib import Path
 from typing import Iterator, List, Optional
 
+import yaml
+
 from scripts.core import configfile, paths, procs
 from scripts.core import settings as settings_mod
 from scripts.core.errors import ToolkitError
+from scripts.core.files import write_atomic
 from scripts.core.http import is_live
+from scripts.gateway import tiers
 
 LOG_ROTATE_BYTES = 10 * 1024 * 1024
+EFFECTIVE_CONFIG = "litellm-config.yaml"
+EFFECTIVE_HEADER = ("# Written by the toolkit at each proxy start: config.yaml plus the subscription tiers\n"
+                    "# (scripts/gateway/tiers.py). Edit config.yaml, not this copy.\n")
+
+
+def proxy_config(cfg: settings_mod.Settings) -> Path:
+    """The config LiteLLM runs: config.yaml itself, or, with a subscription token,
+    config.yaml plus its credential tiers (scripts/gateway/tiers.py) under the state
+    directory, written by write_proxy_config before each start."""
+    return paths.state_dir() / EFFECTIVE_CONFIG if cfg.subscription_token else paths.config_file()
+
+
+def write_proxy_config(cfg: settings_mod.Settings) -> Path:
+    path = proxy_config(cfg)
+    if path != paths.config_file():
+        merged = tiers.with_tiers(configfile.load(paths.config_file()).data, cfg)
+        write_atomic(path, EFFECTIVE_HEADER + yaml.safe_dump(merged, sort_keys=False), mode=0o600)
+    return path
 
 
 def litellm_command(cfg: settings_mod.Settings) -> List[str]:
@@ -22,7 +44,7 @@ def litellm_command(cfg: settings_mod.Settings) -> List[str]:
         raise ToolkitError(f"{paths.venv_bin('litellm')} not found: run `make install`")
     # scripts.gateway.litellm_main is LiteLLM's own CLI with boto3 preloaded (see
     # there); run from PROJECT_DIR, and "litellm" in its command line marks it as ours.
-    return [str(paths.venv_bin("python")), "-m", "scripts.gateway.litellm_main", "--config", str(paths.config_file()),
+    return [str(paths.venv_bin("python")), "-m", "scripts.gateway.litellm_main", "--config", str(proxy_config(cfg)),
             "--host", cfg.host, "--port", str(cfg.port)]
 
 
@@ -104,6 +126,7 @@ def start(cfg: settings_mod.Settings) -> int:
     paths.pid_file().unlink(missing_ok=True)
     check_port(cfg)
     command = litellm_command(cfg)
+    write_proxy_config(cfg)
     with _open_log() as log:
         child = subprocess.Popen(command, env=settings_mod.proxy_environment(cfg), cwd=paths.PROJECT_DIR,
                                  stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
@@ -117,7 +140,7 @@ def start(cfg: settings_mod.Settings) -> int:
         child.poll()
         paths.pid_file().unlink(missing_ok=True)
         print(f"\n>> last lines of {paths.proxy_log()}:", file=sys.stderr)
-        print(tail(paths.proxy_log(), 20, [cfg.master_key, cfg.anthropic_credential]), file=sys.stderr)
+        print(tail(paths.proxy_log(), 20, cfg.secrets), file=sys.stderr)
         raise ToolkitError(f"{exc}; see the log lines above, or run `make proxy` to start it in the foreground")
     print(f"\r>> proxy is up at {cfg.base_url} (pid {child.pid}, healthy after {elapsed:.1f}s)" + " " * 10)
     return 0
@@ -141,6 +164,7 @@ def exec_foreground(cfg: settings_mod.Settings) -> None:
     """Replace this process with LiteLLM (make proxy, and the services)."""
     check_port(cfg)
     command = litellm_command(cfg)
+    write_proxy_config(cfg)
     sys.stdout.flush()
     os.chdir(paths.PROJECT_DIR)
     os.execve(command[0], command, settings_mod.proxy_environment(cfg))

@@ -97,16 +97,20 @@ def write_env(path: Path, values: Dict[str, str]) -> None:
     path.chmod(0o600)
 
 
-def start_stack(workdir: Path, *, oauth: bool = False, sim_args: Iterable[str] = (),
+CREDENTIALS = {"api_key": ("ANTHROPIC_API_KEY", API_KEY), "token": ("CLAUDE_CODE_OAUTH_TOKEN", OAUTH_TOKEN)}
+
+
+def start_stack(workdir: Path, *, credentials: Iterable[str] = ("api_key",), sim_args: Iterable[str] = (),
                 extra_env: Optional[Dict[str, str]] = None, anthropic_base: Optional[str] = None,
                 sims: Optional[Simulators] = None, env_values: Optional[Dict[str, str]] = None) -> Stack:
     """Simulators + a proxy started by `scripts.proxy up`; call .stop() when done.
 
-    anthropic_base: ANTHROPIC_API_BASE for the .env instead of the simulator (e.g. a closed
-    port, for "connection refused"); the .env wins over extra_env for that variable.
-    sims: simulators already running (the stack then owns them), instead of new ones.
-    env_values: more .env lines (provider settings the proxy reads, which only .env
-    passes to it: the proxy's environment is sealed from the calling shell)."""
+    credentials: which Anthropic credentials the .env holds ("api_key", "token": the
+    subscription token). anthropic_base: ANTHROPIC_API_BASE for the .env instead of the
+    simulator (e.g. a closed port, for "connection refused"); the .env wins over extra_env
+    for that variable. sims: simulators already running (the stack then owns them),
+    instead of new ones. env_values: more .env lines (provider settings the proxy reads,
+    which only .env passes to it: the proxy's environment is sealed from the calling shell)."""
     workdir.mkdir(parents=True, exist_ok=True)
     sims = sims or start_simulators(sim_args)
     port = free_port()
@@ -118,7 +122,7 @@ def start_stack(workdir: Path, *, oauth: bool = False, sim_args: Iterable[str] =
         "AWS_REGION": "us-west-2",
         "AWS_ACCESS_KEY_ID": AWS_ACCESS_KEY,
         "AWS_SECRET_ACCESS_KEY": AWS_SECRET_KEY,
-        ("CLAUDE_CODE_OAUTH_TOKEN" if oauth else "ANTHROPIC_API_KEY"): OAUTH_TOKEN if oauth else API_KEY,
+        **dict(CREDENTIALS[name] for name in credentials),
         **(env_values or {}),
     }
     write_env(workdir / ".env", dotenv)

@@ -5,6 +5,7 @@
         [--bedrock-fault MODE[,...][,exception=serviceUnavailableException]]
         [--anthropic-api-key KEY ...] [--anthropic-oauth-token TOKEN ...]
         [--anthropic-models id,id] [--bedrock-models id,id]
+        [--anthropic-claude-code-only invalid_request|rate_limit|off]
         [--bedrock-access-key AKID --bedrock-secret-key SECRET] [--bedrock-expired-token TOKEN ...]
         [--bedrock-profile-prefixes REGION=global[,us] ...] [--bedrock-deny-action ListFoundationModels ...]
         [--chatgpt-port P] [--copilot-port P] [--auto-approve-logins]
@@ -35,6 +36,7 @@ from scripts.sim.anthropic import AnthropicSim
 from scripts.sim.bedrock import BedrockSim
 from scripts.sim.faults import parse_fault_arg
 from scripts.sim.logins import add_login_options, start_login_sims
+from scripts.sim.subscription import SHAPES
 
 
 def parse_args(argv: list) -> argparse.Namespace:
@@ -51,6 +53,9 @@ def parse_args(argv: list) -> argparse.Namespace:
     p.add_argument("--anthropic-oauth-token", action="append", default=[],
                    help="accept only these OAuth tokens (default: any sk-ant-oat* token)")
     p.add_argument("--anthropic-models", type=_csv, help="comma-separated model ids")
+    p.add_argument("--anthropic-claude-code-only", choices=SHAPES,
+                   help="how a subscription token answers requests that are not Claude Code's "
+                        "(default invalid_request: 400)")
     p.add_argument("--bedrock-models", type=_csv, help="comma-separated Bedrock model ids")
     p.add_argument("--bedrock-access-key", help="with --bedrock-secret-key: verify SigV4 signatures")
     p.add_argument("--bedrock-secret-key")
@@ -87,7 +92,8 @@ def _prefixes(text: str) -> tuple:
 
 def build_sims(args: argparse.Namespace) -> tuple:
     anthropic = AnthropicSim(models=args.anthropic_models, api_keys=args.anthropic_api_key,
-                             oauth_tokens=args.anthropic_oauth_token, fault=args.anthropic_fault)
+                             oauth_tokens=args.anthropic_oauth_token, fault=args.anthropic_fault,
+                             claude_code_only=args.anthropic_claude_code_only)
     creds = (args.bedrock_access_key, args.bedrock_secret_key) if args.bedrock_access_key else None
     bedrock = BedrockSim(models=args.bedrock_models, credentials=creds,
                          expired_tokens=args.bedrock_expired_token or ("expired-token",),
