@@ -112,7 +112,7 @@ def test_proxy_environment_is_the_system_allowlist_plus_env_file_plus_the_toolki
     env = settings.proxy_environment(settings.load())
     system = {"PATH", "HOME", "LANG", "LC_TIME", "HTTPS_PROXY", "AWS_CONFIG_FILE"}
     from_env_file = {"LITELLM_MASTER_KEY", "AWS_PROFILE", "MY_TEAM_SETTING"}
-    toolkit = {"GATEWAY_ANTHROPIC_CREDENTIAL", "ANTHROPIC_API_BASE", "LITELLM_LOCAL_MODEL_COST_MAP",
+    toolkit = {"GATEWAY_ANTHROPIC_CREDENTIAL", "GATEWAY_ANTHROPIC_SUBSCRIPTION", "ANTHROPIC_API_BASE", "LITELLM_LOCAL_MODEL_COST_MAP",
                "LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS", "LITELLM_LOG", "GATEWAY_STREAM_TIMEOUT",
                "GATEWAY_REQUEST_TIMEOUT", "LITELLM_MODE", "PYTHON_DOTENV_DISABLED",
                *settings.toolkit_locations(), *settings.login_token_dirs()}

@@ -60,7 +60,7 @@ def test_config_yaml_entries_and_settings_are_kept_as_they_are():
         CONFIG["router_settings"]["fallbacks"]
     assert {k: v for k, v in merged["router_settings"].items() if k != "fallbacks"} == \
         {k: v for k, v in CONFIG["router_settings"].items() if k != "fallbacks"}
-    assert merged["litellm_settings"]["callbacks"] == ["prometheus", "scripts.gateway.tier_hooks.handler"]
+    assert merged["litellm_settings"]["callbacks"] == [*CONFIG["litellm_settings"]["callbacks"], tiers.HOOK]
     assert tiers.with_tiers(merged, Settings(BOTH))["litellm_settings"]["callbacks"].count(tiers.HOOK) == 1
 
 
