@@ -155,6 +155,28 @@ toggle-claude:
 test-claude:
 	$(RUN) scripts.claude_test
 
+## ---- logins and credentials ---------------------------------------------
+
+.PHONY: login-chatgpt  ## Log in to your ChatGPT plan (device code); tokens go under state/auth, never .env
+login-chatgpt:
+	$(RUN) scripts.login login chatgpt
+
+.PHONY: login-copilot  ## Log in to GitHub Copilot (device code); tokens go under state/auth, never .env
+login-copilot:
+	$(RUN) scripts.login login copilot
+
+.PHONY: logout  ## Forget a device login: make logout PROVIDER=chatgpt (or copilot)
+logout:
+	$(RUN) scripts.login logout $(PROVIDER)
+
+.PHONY: auth-status  ## Every credential the toolkit uses: kind, source, expiry (masked)
+auth-status:
+	$(RUN) scripts.auth_status
+
+.PHONY: admin  ## LiteLLM's admin CLI on the running proxy: make admin ARGS="models list"
+admin:
+	$(RUN) scripts.admin $(ARGS)
+
 ## ---- models ----------------------------------------------------------
 
 .PHONY: update-models  ## Discover Claude models on Anthropic and Bedrock into config.yaml (DRY_RUN=1 to preview)

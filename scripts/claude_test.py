@@ -1,12 +1,16 @@
-"""`make test-claude`: a real request through the running proxy the way Claude
-Code makes it, then (when `claude` is installed) a real `claude -p` through it.
+"""`make test-claude`: a request in Claude Code's wire format through the running proxy,
+then (when `claude` is installed) a real `claude -p` through it.
 
-The first request copies Claude Code 2.1's wire shape: POST /v1/messages?beta=true,
-streamed, with its anthropic-beta flags and the proxy key as a Bearer token
-(ANTHROPIC_AUTH_TOKEN, see scripts/claude/blocks.py). The second runs the CLI with
-the variables the shell block exports, so it passes exactly when a new shell's
-`claude` would work; that it went through the proxy is read from the proxy itself
-(its Prometheus count of requests with Claude Code's user agent rose meanwhile).
+The first request uses the transport Claude Code uses: POST /v1/messages?beta=true,
+streamed, with anthropic-beta flags and the proxy key as a Bearer token
+(ANTHROPIC_AUTH_TOKEN, see scripts/claude/blocks.py). It is the toolkit's own request,
+not Claude Code's, and does not pretend to be: none of what identifies Claude Code
+(scripts/gateway/claude_code.py: claude-cli user agent, x-app, the claude-code beta flag,
+Claude Code's system prompt), so the proxy routes it like any other client (API key, then
+Bedrock; never the subscription) and the line says which tier answered. The second runs the
+real CLI with the variables the shell block exports, so it passes exactly when a new shell's
+`claude` would work, on Claude Code's own tiers (the subscription first when
+CLAUDE_CODE_OAUTH_TOKEN is set).
 
   python -m scripts.claude_test [--model claude-haiku-4-5] [--cli-model MODEL] [--no-cli]
 """
@@ -23,20 +27,23 @@ from scripts.core import procs
 from scripts.core import settings as settings_mod
 from scripts.core.errors import ToolkitError, entry_point
 from scripts.core.http import Reply, is_live, request
+from scripts.gateway import tiers
 from scripts.gateway.client import TEST_PROMPT, answered_by, call
 from scripts.observability.metrics import parse as parse_metrics
 
-CLAUDE_CODE_BETAS = "claude-code-20250219,interleaved-thinking-2025-05-14,context-management-2025-06-27"
+# Beta flags Claude Code also sends, without its own claude-code flag: they prove the proxy
+# passes beta flags through; the claude-code one would claim to be Claude Code.
+WIRE_BETAS = "interleaved-thinking-2025-05-14,context-management-2025-06-27"
 CLI_TIMEOUT = 180
 CLAUDE_CODE_AGENT = "claude-cli/"  # the User-Agent Claude Code sends ("claude-cli/2.1.197 (external, cli)")
 COUNT_DEADLINE = 5.0  # seconds LiteLLM may take to count a request it answered
 
 
-def claude_code_request(cfg: settings_mod.Settings, model: str) -> Tuple[Reply, float]:
+def wire_request(cfg: settings_mod.Settings, model: str) -> Tuple[Reply, float]:
     headers = {"Authorization": f"Bearer {cfg.master_key}", "anthropic-version": "2023-06-01",
-               "anthropic-beta": CLAUDE_CODE_BETAS, "User-Agent": "claude-gateway test-claude"}
+               "anthropic-beta": WIRE_BETAS, "User-Agent": "claude-gateway test-claude"}
     payload = {"model": model, "max_tokens": 32, "stream": True,
-               "system": [{"type": "text", "text": "You are Claude Code, Anthropic's official CLI for Claude."}],
+               "system": [{"type": "text", "text": "Answer in one word."}],
                "messages": [{"role": "user", "content": [{"type": "text", "text": TEST_PROMPT}]}]}
     started = time.monotonic()
     try:
@@ -151,14 +158,16 @@ def _body(argv: List[str]) -> int:
     if not is_live(cfg.base_url, timeout=2.0):
         raise ToolkitError(f"the proxy is not running at {cfg.base_url}: run `make up`")
 
-    reply, elapsed = claude_code_request(cfg, args.model)
+    reply, elapsed = wire_request(cfg, args.model)
     if reply.status in (401, 403):
         raise ToolkitError("the proxy rejects LITELLM_MASTER_KEY from .env (it runs with another key): "
                            "run `make restart`")
     if reply.status != 200:
         detail = " ".join(reply.body.decode(errors="replace").split())[:300]
         raise ToolkitError(f"POST /v1/messages?beta=true for {args.model} answered {reply.status}: {detail}")
-    print(f">> as Claude Code sends it ({args.model}, streamed, anthropic-beta, Bearer key): "
+    route = " -> ".join(tiers.tier_paths(cfg)["other clients"])
+    print(f">> Claude Code's wire format ({args.model}, streamed, anthropic-beta, Bearer key; not Claude Code "
+          f"itself, so routed {route}): "
           f"{streamed_text(reply.body)!r} in {elapsed:.1f}s from {answered_by(reply.headers)}")
 
     claude = shutil.which("claude")

@@ -3,11 +3,12 @@ import argparse
 import time
 from typing import List
 
+from scripts.auth import credentials
 from scripts.core import configfile, paths
 from scripts.core import settings as settings_mod
 from scripts.core.errors import ToolkitError, entry_point
 from scripts.core.http import Reply
-from scripts.gateway import upstreams
+from scripts.gateway import tiers, upstreams
 from scripts.gateway.client import TEST_PROMPT, answered_by, call, installed_version
 
 
@@ -43,9 +44,16 @@ def health(_args: argparse.Namespace) -> int:
           f"{len(_model_ids(served))} model names served")
     for line in upstreams.describe(cfg, config):
         print(f"upstream   {line}")
+    print(f"tiers      {tiers.describe_paths(cfg)}")
     print(f"fallback   {len(config.fallbacks)} of {len(config.public_models)} model names fall back to Bedrock")
     for note in upstreams.warnings(cfg, config):
         print(f"note       {note}")
+    failed = 0
+    for line, healthy in credentials.login_health(config.deployments, _model_ids(served)):
+        print(f"login      {'ok   ' if healthy else 'FAIL '} {line}")
+        failed += not healthy
+    if failed:
+        raise ToolkitError(f"{failed} login problem(s) above: run the command each names")
     return 0
 
 

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from scripts.catalog import discovery, managed_config
+from scripts.catalog import discovery, managed_config, references
 from scripts.catalog import seen as models_seen
 from scripts.catalog.discovery import Listing, SideFailure
 from scripts.catalog.matching import (
@@ -19,6 +19,7 @@ from scripts.catalog.matching import (
     Offer,
     anthropic_offers,
     build_entries,
+    fallback_test_target,
     parse_bedrock_id,
 )
 from scripts.core import configfile, paths
@@ -103,6 +104,21 @@ def print_plan(entries: List[Entry], listings: Dict[str, Listing]) -> None:
                 print(f"   {name:<{width}}not configured ({LABEL[side]} lists it: {reason})")
 
 
+def make_plan(text: str, path: Path, entries: List[Entry], own_models: set, own_fallbacks: set,
+              before: set) -> managed_config.Plan:
+    """The managed parts to write. Old deployments that the user's own entries still name are
+    kept (the file stays valid), with one warning per entry saying what to change."""
+    plan = managed_config.Plan(entries, own_fallbacks, test_target=fallback_test_target(entries),
+                               own_test=managed_config.FALLBACK_TEST in own_models)
+    offered = plan.names()
+    gone = references.dangling(references.user_references(text, path), before, offered)
+    plan.kept = references.kept_items(text, path, gone)
+    for name, refs in gone.items():
+        for ref in refs:
+            print("warning: " + references.advice(name, ref, offered, path), file=sys.stderr)
+    return plan
+
+
 def proxy_running(settings: settings_mod.Settings) -> bool:
     try:
         return bool(process.running_pid()) or is_live(settings.base_url)
@@ -120,9 +136,10 @@ def update(args: argparse.Namespace) -> int:
     entries = build_entries(listings["anthropic"].offers, listings["bedrock"].offers, own_models)
     annotate(entries, listings, errors, region, managed_config.managed_notes(text, path))
     print_plan(entries, listings)
-    new_text = managed_config.render(text, path, entries, own_fallbacks)
     before = managed_config.managed_names(text, path) or set()
-    after = {e.name for e in entries} | {e.name + "-bedrock" for e in entries if e.has_fallback}
+    plan = make_plan(text, path, entries, own_models, own_fallbacks, before)
+    new_text = managed_config.render(text, path, plan)
+    after = plan.names()
     change = f"{len(after - before)} model names added, {len(before - after)} removed"
     if args.dry_run:
         return dry_run(path, text, new_text, change)

@@ -1,9 +1,11 @@
 """`make status`: everything at a glance, in well under a second.
 
 Proxy (running, healthy, port, version, uptime), the login services, the
-Anthropic credential, the AWS SSO login, where Claude Code goes, the models,
-and whether LiteLLM has the Anthropic primary in cooldown. Reads files and asks
-the running proxy; never imports boto3 or litellm.
+Anthropic credentials and the tiers they make, the AWS SSO login, the ChatGPT/Copilot
+logins that exist (a refused one says so: scripts/auth/tokens.py), where Claude Code
+goes, the models, the subscription's usage windows, and whether LiteLLM has the
+Anthropic API-key primary in cooldown. Reads files and asks the running proxy; never
+imports boto3 or litellm.
 
 Cooldown comes from the proxy's Prometheus metrics (GET /metrics/, master key):
 LiteLLM 1.106.2 counts each cooldown in litellm_deployment_cooled_down_total
@@ -12,7 +14,6 @@ on every answer. Its cooldown series of litellm_deployment_state stays at 2 for
 good (it is never reset), so a deployment counts as cooling down when it was
 cooled down and its last answer was not a success.
 """
-import datetime as dt
 import json
 import os
 import subprocess
@@ -21,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
+from scripts.auth import credentials
 from scripts.claude import rcfile
 from scripts.claude.blocks import SHELLS, display_path, rc_path, read_mode
 from scripts.core import configfile, paths, procs
@@ -28,11 +30,12 @@ from scripts.core import settings as settings_mod
 from scripts.core.errors import ToolkitError, entry_point
 from scripts.core.http import request
 from scripts.gateway import process
+from scripts.gateway import tiers
 from scripts.gateway.client import installed_version
+from scripts.observability import subscription_usage
 from scripts.observability.metrics import parse as parse_metrics
 from scripts.services import platform as platform_info
 from scripts.services import redis_local
-from scripts.services import sso_profile
 from scripts.services import state as service_status
 
 HTTP_TIMEOUT = 0.8
@@ -114,29 +117,7 @@ def _json(body: bytes) -> dict:
 
 
 def anthropic_row(cfg: settings_mod.Settings) -> str:
-    kind = cfg.anthropic_credential_kind
-    if kind == "none":
-        return _row("Anthropic", "no credential: set ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN in .env")
-    text = f"{kind} {settings_mod.mask(cfg.anthropic_credential)}"
-    if kind == "oauth-token":
-        text += f", {_oauth_expiry(cfg.anthropic_credential)}"
-    return _row("Anthropic", text)
-
-
-def _oauth_expiry(token: Optional[str]) -> str:
-    """Claude Code's own credentials file knows the expiry when the token came from there."""
-    try:
-        oauth = json.loads((Path.home() / ".claude" / ".credentials.json").read_text())["claudeAiOauth"]
-        if oauth.get("accessToken") == token and oauth.get("expiresAt"):
-            expiry = sso_profile.parse_time(_iso_from_ms(int(oauth["expiresAt"])))
-            return sso_profile.describe_remaining(expiry)
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    return "expiry unknown (`claude setup-token` tokens last a year)"
-
-
-def _iso_from_ms(ms: int) -> str:
-    return dt.datetime.fromtimestamp(ms / 1000, dt.timezone.utc).isoformat()
+    return _row("Anthropic", credentials.anthropic_text(cfg))
 
 
 def claude_row() -> str:
@@ -159,27 +140,46 @@ def models_row() -> str:
 
 
 def cooling_down(metrics: str) -> List[Tuple[str, str]]:
-    """(model group, status that caused it) of each Anthropic deployment in cooldown."""
+    """(model group, status that caused it) of each Anthropic API-key deployment in cooldown
+    (the subscription twins have a row of their own)."""
     cooled: Dict[str, Tuple[str, str]] = {}
     last_answer: Dict[str, float] = {}
     for sample in parse_metrics(metrics):
         name, labels, value = sample.name, sample.labels, sample.value
         model_id = labels.get("model_id", "")
-        if name == "litellm_deployment_cooled_down_total" and labels.get("api_provider") == "anthropic" and value:
+        if name == "litellm_deployment_cooled_down_total" and labels.get("api_provider") == "anthropic" and value \
+                and not labels.get("litellm_model_name", "").endswith(tiers.SUFFIX):
             cooled[model_id] = (labels.get("litellm_model_name", "?"), labels.get("exception_status", "?"))
         elif name == "litellm_deployment_state" and labels.get("api_provider") != "anthropic":
             last_answer[model_id] = value
     return sorted(group for model_id, group in cooled.items() if last_answer.get(model_id, 1.0) != 0.0)
 
 
-def primary_row(answers: Dict[str, object]) -> str:
+def _metrics_text(answers: Dict[str, object]) -> Tuple[Optional[str], str]:
+    """(the /metrics/ text, None) or (None, why it is unknown)."""
     metrics = answers["metrics"]
     if isinstance(metrics, OSError):
-        return _row("primary", f"unknown (no metrics within {HTTP_TIMEOUT}s: {metrics}; the first answer after "
-                               "a start takes seconds: run `make status` again)")
+        return None, (f"unknown (no metrics within {HTTP_TIMEOUT}s: {metrics}; the first answer after "
+                      "a start takes seconds: run `make status` again)")
     if metrics.status != 200:
-        return _row("primary", f"unknown (GET /metrics/ answered {metrics.status})")
-    cooled = cooling_down(metrics.body.decode("utf-8", errors="replace"))
+        return None, f"unknown (GET /metrics/ answered {metrics.status})"
+    return metrics.body.decode("utf-8", errors="replace"), ""
+
+
+def subscription_row(cfg: settings_mod.Settings, answers: Dict[str, object]) -> str:
+    text, unknown = _metrics_text(answers)
+    if text is None:
+        return _row("subscription", unknown)
+    next_tier = tiers.tier_paths(cfg)["Claude Code"][1]
+    return _row("subscription", subscription_usage.describe(subscription_usage.read(parse_metrics(text)),
+                                                            "the API key" if next_tier == "API key" else next_tier))
+
+
+def primary_row(answers: Dict[str, object]) -> str:
+    text, unknown = _metrics_text(answers)
+    if text is None:
+        return _row("primary", unknown)
+    cooled = cooling_down(text)
     if not cooled:
         return _row("primary", "Anthropic serving (no model in cooldown)")
     names = ", ".join(f"{group} (after {status})" for group, status in cooled)
@@ -208,9 +208,14 @@ def _body(argv: List[str]) -> int:
     platform = platform_info.current()
     answers = _ask_proxy(cfg)
     rows = proxy_rows(cfg, platform, answers)
-    rows += [anthropic_row(cfg), _row("AWS SSO", service_status.aws_login_summary(cfg)), claude_row(), models_row()]
+    rows += [anthropic_row(cfg), _row("tiers", tiers.describe_paths(cfg)),
+             _row("AWS SSO", service_status.aws_login_summary(cfg))]
+    rows += credentials.login_rows(everything=False) + [claude_row(), models_row()]
     if not isinstance(answers["ready"], OSError):
-        rows.append(primary_row(answers))
+        if cfg.subscription_token:
+            rows.append(subscription_row(cfg, answers))
+        if cfg.api_key:
+            rows.append(primary_row(answers))
     rows.append(shared_state_row(cfg))
     print("\n".join(rows))
     return 0

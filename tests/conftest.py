@@ -15,7 +15,7 @@ from scripts.sim.sandbox import write_env  # noqa: E402
 
 # Variables of the developer's shell that would steer the toolkit or its upstreams; the
 # test suite's own settings (where the CLI cache is, regenerate golden files) stay.
-_STEERING_PREFIXES = ("ANTHROPIC_", "AWS_", "CLAUDE_CODE_", "LITELLM_", "GATEWAY_")
+_STEERING_PREFIXES = ("ANTHROPIC_", "AWS_", "CLAUDE_CODE_", "LITELLM_", "GATEWAY_", "CHATGPT_", "GITHUB_COPILOT_")
 _TEST_SETTINGS = ("GATEWAY_TEST_CACHE", "GATEWAY_UPDATE_GOLDEN")
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent

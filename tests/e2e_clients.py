@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
 import anthropic
+import codex_cli
 import httpx
 import openai
 
@@ -23,6 +24,8 @@ TOOL_REPLY = "Tool result received: sunny"
 TOOLS = [{"name": "get_weather", "description": "Weather in a city",
           "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}]
 TOOL_PROMPT = "Please use the tool for Paris."
+RESPONSES_TOOLS = [{"type": "function", "name": t["name"], "description": t["description"],
+                    "parameters": t["input_schema"]} for t in TOOLS]
 HELLO = [{"role": "user", "content": "Say hello."}]
 CLIENT_TIMEOUT = 60  # seconds; the proxy must answer (or fail) well within it: more is a hang
 CLI_TIMEOUT = 150   # Claude Code retries by itself (CLAUDE_CODE_MAX_RETRIES below) before it gives up
@@ -58,8 +61,9 @@ class Target:
     base_url: str
     master_key: str
     claude: Optional[Path] = None   # the Claude Code binary (tests/claude_cli.py)
-    home: Optional[Path] = None     # a temp HOME for the CLI
-    cli_env: Dict[str, str] = field(default_factory=dict)
+    home: Optional[Path] = None     # a temp HOME for the CLIs
+    codex: Optional[Path] = None    # the Codex CLI binary (tests/codex_cli.py)
+    cli_retries: int = 2            # retries the CLIs make by themselves before they give up
 
     def anthropic(self) -> anthropic.Anthropic:
         return anthropic.Anthropic(api_key=self.master_key, base_url=self.base_url, max_retries=0,
@@ -187,8 +191,8 @@ def cli_environment(target: Target, model: str, home: Path) -> Dict[str, str]:
     return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "TERM": "dumb",
             "ANTHROPIC_BASE_URL": target.base_url, "ANTHROPIC_AUTH_TOKEN": target.master_key,
             "ANTHROPIC_MODEL": model, "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
-            "DISABLE_AUTOUPDATER": "1", "DISABLE_TELEMETRY": "1", "CLAUDE_CODE_MAX_RETRIES": "2",
-            **target.cli_env}
+            "DISABLE_AUTOUPDATER": "1", "DISABLE_TELEMETRY": "1",
+            "CLAUDE_CODE_MAX_RETRIES": str(target.cli_retries)}
 
 
 def claude_cli(target: Target, model: str) -> Outcome:
@@ -214,9 +218,75 @@ def claude_cli(target: Target, model: str) -> Outcome:
                    answered_by=_upstream(text), seconds=seconds, detail={"stop_reason": result.get("stop_reason")})
 
 
-STREAMING = ("sdk-stream", "sdk-tools-stream", "openai-stream", "claude-cli")
+@_measured
+def responses_create(target: Target, model: str) -> Outcome:
+    raw = target.openai().responses.with_raw_response.create(model=model, max_output_tokens=64, input="Say hello.")
+    response = raw.parse()
+    text = response.output_text
+    return Outcome(complete=response.status == "completed" and _whole(text), text=text,
+                   answered_by=_upstream(text, raw.headers.get("x-litellm-model-name", "")),
+                   detail={"status": response.status})
+
+
+@_measured
+def responses_stream(target: Target, model: str) -> Outcome:
+    raw = target.openai().responses.with_raw_response.create(model=model, max_output_tokens=64, input="Say hello.",
+                                                             stream=True)
+    events = list(raw.parse())
+    text = "".join(e.delta for e in events if e.type == "response.output_text.delta")
+    failed = [e for e in events if e.type in ("error", "response.failed")]
+    if failed:  # the proxy reported the failure inside the stream
+        return Outcome(error=f"{failed[0].type}: {failed[0].model_dump_json()[:300]}", text=text)
+    done = bool(events) and events[-1].type == "response.completed" and events[-1].response.status == "completed"
+    return Outcome(complete=done and _whole(text), text=text,
+                   answered_by=_upstream(text, raw.headers.get("x-litellm-model-name", "")),
+                   detail={"last_event": events[-1].type if events else None})
+
+
+@_measured
+def responses_tools(target: Target, model: str) -> Outcome:
+    """A function call forced by tool_choice, then its output back, both with parallel_tool_calls
+    (what OpenAI-format agents send, and what Bedrock's Converse refused)."""
+    client = target.openai()
+    ask = [{"role": "user", "content": TOOL_PROMPT}]
+    first = client.responses.create(model=model, input=ask, tools=RESPONSES_TOOLS, tool_choice="required",
+                                    parallel_tool_calls=False, max_output_tokens=128)
+    calls = [item for item in first.output if item.type == "function_call"]
+    if first.status != "completed" or len(calls) != 1 or json.loads(calls[0].arguments) != {"city": "sim"}:
+        return Outcome(text=str(first.output), detail={"status": first.status})
+    follow = ask + [calls[0].model_dump(exclude_none=True),
+                    {"type": "function_call_output", "call_id": calls[0].call_id, "output": "sunny"}]
+    raw = client.responses.with_raw_response.create(model=model, input=follow, tools=RESPONSES_TOOLS,
+                                                    tool_choice="auto", parallel_tool_calls=True,
+                                                    max_output_tokens=128)
+    second = raw.parse()
+    text = second.output_text
+    return Outcome(complete=second.status == "completed" and _whole(text, TOOL_REPLY), text=text,
+                   answered_by=_upstream(text, raw.headers.get("x-litellm-model-name", "")), requests=2,
+                   detail={"call_id": calls[0].call_id})
+
+
+def codex(target: Target, model: str) -> Outcome:
+    """`codex exec --json "Say hello."`: every request carries Codex's tools, tool_choice "auto"
+    and parallel_tool_calls, over /v1/responses, streamed."""
+    started = time.monotonic()
+    try:
+        result = codex_cli.run(target.codex, target.base_url, target.master_key, model, "Say hello.",
+                               target.home, retries=target.cli_retries, timeout=CLI_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        return Outcome(error=f"no result after {CLI_TIMEOUT} s", seconds=CLI_TIMEOUT, detail={"hang": True})
+    text = "\n".join(result.messages)
+    seconds = time.monotonic() - started
+    if result.error:
+        return Outcome(error=result.error, text=text, seconds=seconds)
+    return Outcome(complete=result.completed and _whole(text), text=text, answered_by=_upstream(text),
+                   seconds=seconds, detail={"events": [e.get("type") for e in result.events]})
+
+
+STREAMING = ("sdk-stream", "sdk-tools-stream", "openai-stream", "responses-stream", "claude-cli", "codex-cli")
 CLIENTS: Dict[str, Callable[[Target, str], Outcome]] = {
     "sdk-create": sdk_create, "sdk-stream": sdk_stream, "sdk-tools": sdk_tools,
     "sdk-tools-stream": sdk_tools_stream, "openai-create": openai_create, "openai-stream": openai_stream,
-    "claude-cli": claude_cli,
+    "responses-create": responses_create, "responses-stream": responses_stream,
+    "responses-tools": responses_tools, "claude-cli": claude_cli, "codex-cli": codex,
 }

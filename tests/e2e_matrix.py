@@ -34,7 +34,7 @@ class Fault:
     stream_cooldown: float      # how long LiteLLM cools the deployment down, for streaming clients
     plain_cooldown: float       # ... for non-streaming ones (0: no cooldown, every request tries Anthropic)
     clean: str = ""             # mid-answer faults: a clean error naming this (or a complete answer)
-    clients: tuple = tuple(CLIENTS)
+    clients: tuple = ()
     unsure: tuple = ()          # clients for which LiteLLM cools down or not, from run to run
 
     def cooldown(self, client: str) -> Optional[float]:
@@ -43,24 +43,39 @@ class Fault:
         return self.stream_cooldown if client in STREAMING else self.plain_cooldown
 
 
+# Each cell needs an Anthropic model id of its own (config.yaml has 9), and two stay spare for
+# deployments LiteLLM cools down where the pool expected none: 7 clients at once. Every fault
+# meets the Anthropic-format clients and both CLIs; the OpenAI-format SDK clients, which share
+# one LiteLLM path, take turns, so that each meets a status error and each stream a failure
+# inside the stream.
+ALWAYS = ("sdk-create", "sdk-tools", "sdk-stream", "sdk-tools-stream", "claude-cli", "codex-cli")
+AT_ONCE = len(ALWAYS) + 1
+# LiteLLM 1.106.2's /v1/responses stream cut after content ends with response.completed and
+# either the words so far or the fallback's continuation after them (both seen): the client
+# cannot tell it was cut, so responses-stream is left out of the faults after content (reported).
+AFTER_CONTENT = tuple(c for c in STREAMING if c != "responses-stream")
+
 FAULTS = [
-    Fault("429", {"mode": "429", "retry_after": W}, W, W),
-    Fault("529", {"mode": "529", "retry_after": W}, W, W),
-    Fault("500", {"mode": "500", "retry_after": W}, W, W),
-    Fault("503", {"mode": "503", "retry_after": W}, W, W),
+    Fault("429", {"mode": "429", "retry_after": W}, W, W, clients=ALWAYS + ("responses-tools",)),
+    Fault("529", {"mode": "529", "retry_after": W}, W, W, clients=ALWAYS + ("responses-stream",)),
+    Fault("500", {"mode": "500", "retry_after": W}, W, W, clients=ALWAYS + ("responses-create",)),
+    Fault("503", {"mode": "503", "retry_after": W}, W, W, clients=ALWAYS + ("openai-create",)),
     # Before any content: LiteLLM still falls back inside the stream, but on /v1/messages a
-    # failure after the 200 never cools the deployment down; on /v1/chat/completions it
-    # sometimes does (cooldown_time). Without a stream the simulator answers 529 / hangs up.
+    # failure after the 200 never cools the deployment down; on /v1/chat/completions (and
+    # /v1/responses, which LiteLLM serves through it) it sometimes does (cooldown_time).
+    # Without a stream the simulator answers 529 / hangs up.
     Fault("overloaded_error event before content", {"mode": "overloaded_midstream", "after": 0, "delay": 0.3,
-                                                    "retry_after": W}, 0, W, unsure=("openai-stream",)),
+                                                    "retry_after": W}, 0, W,
+          unsure=("openai-stream", "codex-cli"), clients=ALWAYS + ("openai-stream",)),
     Fault("connection dropped before content", {"mode": "drop_midstream", "after": 0, "delay": 0.3},
-          0, COOLDOWN_TIME, unsure=("openai-stream",)),
-    # After content reached the client no fallback is possible (no overlapping messages on one stream).
+          0, COOLDOWN_TIME, unsure=("responses-stream", "codex-cli"), clients=ALWAYS + ("responses-stream",)),
+    # After content reached the client no fallback is possible (no second message on one stream).
     Fault("overloaded_error event after content", {"mode": "overloaded_midstream", "after": 2, "delay": 0.3},
-          0, 0, clean="overload", clients=STREAMING),
+          0, 0, clean="overload", clients=AFTER_CONTENT),
     Fault("connection dropped after content", {"mode": "drop_midstream", "after": 2, "delay": 0.3},
-          0, 0, clean="not completed", clients=STREAMING),  # LiteLLM: "Response payload is not completed"
-    Fault("slow first byte past the timeout", {"mode": "slow", "delay": T + 4}, COOLDOWN_TIME, COOLDOWN_TIME),
+          0, 0, clean="not completed", clients=AFTER_CONTENT),  # LiteLLM: "Response payload is not completed"
+    Fault("slow first byte past the timeout", {"mode": "slow", "delay": T + 4}, COOLDOWN_TIME, COOLDOWN_TIME,
+          clients=ALWAYS + ("responses-tools",)),
 ]
 BY_NAME = {f.name: f for f in FAULTS}
 
@@ -68,6 +83,8 @@ BY_NAME = {f.name: f for f in FAULTS}
 # Claude Code takes an unknown name for a newest model: with ANTHROPIC_MODEL=claude-haiku it sends
 # mid-conversation system turns, which Haiku 4.5 rejects (400), so Bedrock answers every request.
 NOT_FOR_CLAUDE_CODE = {"claude-haiku"}
+# Claude Code 2.1.197 asks for its default Opus (4.8) instead of Opus 4.1 (measured per model id).
+REPLACED_BY_CLAUDE_CODE = {"claude-opus-4-1-20250805"}
 
 
 def upstream_models() -> Dict[str, str]:
@@ -147,10 +164,28 @@ def lease_checked(stack, target: Target, pool: ModelPool, count: int) -> List[st
             return models
 
 
+def long_cooldown_first(fault: Fault) -> List[str]:
+    """The fault's clients, those LiteLLM may cool down for cooldown_time first: the pool hands
+    out model ids with a second name first, so the next fault still finds every id usable."""
+    return sorted(fault.clients, key=lambda c: (fault.cooldown(c) or COOLDOWN_TIME) < COOLDOWN_TIME)
+
+
+def assign(clients: List[str], models: List[str], upstream: Dict[str, str]) -> Dict[str, str]:
+    """client -> model, in order, except that Claude Code gets a model it asks for as given."""
+    pairs = dict(zip(clients, models))
+    cli = pairs.get("claude-cli")
+    if cli and upstream[cli] in REPLACED_BY_CLAUDE_CODE:
+        other = next((c for c, m in pairs.items() if upstream[m] not in REPLACED_BY_CLAUDE_CODE), None)
+        if other:
+            pairs["claude-cli"], pairs[other] = pairs[other], cli
+    return pairs
+
+
 def run_fault(stack, target: Target, pool: ModelPool, fault: Fault) -> Dict[str, Cell]:
-    models = lease_checked(stack, target, pool, len(fault.clients))
+    clients = long_cooldown_first(fault)
+    models = assign(clients, lease_checked(stack, target, pool, len(clients)), pool.upstream)
     stack.reset()
-    cells = {c: Cell(c, m, pool.upstream[m], fault.cooldown(c)) for c, m in zip(fault.clients, models)}
+    cells = {c: Cell(c, m, pool.upstream[m], fault.cooldown(c)) for c, m in models.items()}
     try:
         if fault.clean:
             _run_one_by_one(stack, target, cells.values(), fault)

@@ -100,7 +100,11 @@ def test_make_test_claude_runs_the_wire_request_and_the_cli(stack, claude):
                           env=env, capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stdout + done.stderr
     wire, cli = done.stdout.splitlines()
-    assert "as Claude Code sends it" in wire and "simulated Anthropic" in wire and "from Anthropic (" in wire
+    # The wire request is the toolkit's own, not Claude Code's: routed like any other client.
+    assert "Claude Code's wire format" in wire and "not Claude Code itself, so routed API key -> Bedrock" in wire
+    assert "simulated Anthropic" in wire and "from Anthropic (" in wire
+    (sent,) = [c for c in stack.primary_calls() if c["system_head"] == ["Answer in one word."]]
+    assert "claude-code-20250219" not in sent["anthropic_beta"] and "interleaved-thinking-2025-05-14" in sent["anthropic_beta"]
     assert "claude -p (Claude Code 2.1" in cli and "simulated Anthropic" in cli
     assert cli.endswith(f"the proxy at {stack.base_url} counted 1 request(s) from Claude Code meanwhile")
     assert stack.master_key not in done.stdout + done.stderr

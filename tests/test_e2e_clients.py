@@ -1,6 +1,8 @@
 """End to end with the real clients: the real proxy from the project's config.yaml,
 the simulated upstreams, and the anthropic SDK (create, stream, a tool round trip,
-count_tokens), the openai SDK (create, stream) and the real Claude Code CLI.
+count_tokens), the openai SDK (chat create and stream; /v1/responses create, stream and a
+tool round trip with tool_choice + parallel_tool_calls), the real Claude Code CLI and the
+real Codex CLI (`codex exec`, wire_api "responses").
 
 For each client and each primary fault (e2e_matrix.FAULTS): a complete answer
 from Bedrock, one primary call per window, Anthropic again after it. When both
@@ -10,13 +12,16 @@ gets short timeouts (GATEWAY_STREAM_TIMEOUT / GATEWAY_REQUEST_TIMEOUT) so "slow
 first byte" fails over in seconds. `pytest -s` prints the fault x client table.
 """
 import dataclasses
+import re
+import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import claude_cli
+import codex_cli
 import pytest
-from e2e_clients import CLIENTS, Target
-from e2e_matrix import BY_NAME, COOLDOWN_TIME, FAULTS, ModelPool, T, run_fault, upstream_models
+from e2e_clients import CLIENTS, FULL_REPLY, Target
+from e2e_matrix import AT_ONCE, BY_NAME, COOLDOWN_TIME, FAULTS, ModelPool, T, W, run_fault, upstream_models
 from harness import start_stack
 
 from scripts.core import configfile, paths
@@ -37,7 +42,7 @@ def stack(tmp_path_factory):
 @pytest.fixture(scope="module")
 def target(stack, tmp_path_factory):
     return Target(stack.base_url, stack.master_key, claude=claude_cli.claude_binary(),
-                  home=tmp_path_factory.mktemp("claude-homes"))
+                  codex=codex_cli.codex_binary(), home=tmp_path_factory.mktemp("cli-homes"))
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +88,9 @@ def test_config_has_the_settings_the_fallback_relies_on():
            {t for targets in config.fallbacks.values() for t in targets}
            and (e.get("model_info") or {}).get("cooldown_time") != 0]
     assert hot == [], f"config.yaml: give these model_info: {{cooldown_time: 0}}: {hot}"
+    keeping = [e["model_name"] for e in data["model_list"] if e["litellm_params"]["model"].startswith("bedrock/")
+               and e["litellm_params"].get("additional_drop_params") != ["parallel_tool_calls"]]
+    assert keeping == [], f"config.yaml: give these additional_drop_params: [parallel_tool_calls]: {keeping}"
     assert data["router_settings"].get("stream_timeout") == "os.environ/GATEWAY_STREAM_TIMEOUT", \
         "config.yaml: add router_settings.stream_timeout: os.environ/GATEWAY_STREAM_TIMEOUT"
     assert data["litellm_settings"].get("request_timeout") == "os.environ/GATEWAY_REQUEST_TIMEOUT", \
@@ -117,18 +125,21 @@ def test_a_long_stream_is_never_cut_by_the_stream_timeout(stack, target, pool):
 
 
 def test_both_upstreams_failing_give_a_well_formed_error_fast(stack, target, pool):
-    stack.reset()
-    models = dict(zip(CLIENTS, pool.lease(len(CLIENTS))))
-    upstreams = [pool.upstream[m] for m in models.values()]
-    stack.sims.anthropic.set_fault("429", retry_after=3, models=upstreams)
-    stack.sims.bedrock.set_fault("throttle", models=upstreams)
-    quiet = dataclasses.replace(target, cli_env={"CLAUDE_CODE_MAX_RETRIES": "0"})  # no client-side retries
-    try:
-        outcomes = {c: CLIENTS[c](quiet, m) for c, m in models.items()}
-    finally:
+    names = list(CLIENTS)
+    quiet = dataclasses.replace(target, cli_retries=0)  # no client-side retries
+    outcomes = {}
+    for group in (names[:AT_ONCE], names[AT_ONCE:]):  # each client on a model id of its own
         stack.reset()
-        for m in models.values():
-            pool.release(m, 3)
+        models = dict(zip(group, pool.lease(len(group))))
+        # every model fails: Claude Code answers a 429 on an older Opus by asking its default Opus
+        stack.sims.anthropic.set_fault("429", retry_after=3)
+        stack.sims.bedrock.set_fault("throttle")
+        try:
+            outcomes.update({c: CLIENTS[c](quiet, m) for c, m in models.items()})
+        finally:
+            stack.reset()
+            for m in models.values():
+                pool.release(m, 3)
     for client, outcome in outcomes.items():
         TABLE.append(("both upstreams fail", client, outcome.summary(), "-", f"{outcome.seconds:.1f}"))
     for client, outcome in outcomes.items():
@@ -155,6 +166,58 @@ def test_count_tokens_on_the_primary_and_during_a_cooldown(stack, target, pool):
     assert estimate.input_tokens > 0 and time.monotonic() - started < 5
     assert getattr(estimate, "litellm_count_source", None) == "local_estimate"
     assert stack.sims.anthropic.requests() == [] and stack.sims.bedrock.requests() == []
+
+
+INET_ADDRESS = re.compile(r'sin_port=htons\((\d+)\), sin_addr=inet_addr\("([^"]+)"\)'
+                          r'|sin6_port=htons\((\d+)\).*?inet_pton\(AF_INET6, "([^"]+)"')
+
+
+def inet_peers(strace_log: str) -> set:
+    """(address, port) of every IPv4/IPv6 address a traced process connected or sent to."""
+    return {(m[2] or m[4], int(m[1] or m[3])) for m in INET_ADDRESS.finditer(strace_log)}
+
+
+def test_codex_cli_sends_its_tools_and_reaches_nothing_but_the_proxy(stack, target, pool, tmp_path):
+    """The pinned Codex CLI, traced: every connection goes to the proxy (no DNS, no update
+    check, no analytics), and what reaches Anthropic carries its tools and tool_choice."""
+    strace = shutil.which("strace")
+    assert strace, "strace not found: apt-get install strace (.ci/run installs it)"
+    stack.reset()
+    (model,) = pool.lease(1)
+    log = tmp_path / "strace.log"
+    result = codex_cli.run(target.codex, target.base_url, target.master_key, model, "Say hello.", tmp_path,
+                           wrapper=[strace, "-f", "-qq", "-e", "trace=connect,sendto,sendmsg,sendmmsg", "-o", str(log)])
+    assert result.completed and not result.error, codex_cli.transcript(result)
+    assert result.messages == [f"Hello from simulated Anthropic (model {pool.upstream[model]}). {FULL_REPLY}"]
+    assert inet_peers(log.read_text()) == {("127.0.0.1", stack.port)}  # DNS (port 53) would show here
+    (call,) = stack.primary_calls()
+    assert call["stream"] and call["tool_choice"]["type"] == "auto" and "exec_command" in call["tools"]
+    assert stack.fallback_calls() == []
+
+
+def test_codex_cli_runs_a_tool_bedrock_asked_for_when_anthropic_rate_limits(stack, target, pool):
+    """Codex's tool_choice + parallel_tool_calls on the fallback: Bedrock's tool call is run
+    by Codex, and the result goes back to Bedrock (Anthropic cools down meanwhile)."""
+    stack.reset()
+    (model,) = pool.lease(1)
+    stack.sims.anthropic.set_fault("429", retry_after=W, models=[pool.upstream[model]])
+    try:
+        result = codex_cli.run(target.codex, target.base_url, target.master_key, model, "Please use the tool.",
+                               target.home)
+    finally:
+        stack.sims.anthropic.clear_fault()
+        pool.release(model, W)
+    TABLE.append(("429 (tool call)", "codex-cli", (result.messages or [result.error])[0][:60], "-", "-"))
+    assert result.completed and not result.error, codex_cli.transcript(result)
+    (command,) = result.commands
+    assert command["command"].endswith("sim") and command["exit_code"] == 127  # the simulator's tool input
+    (answer,) = result.messages
+    assert answer.startswith("Hello from simulated Bedrock") and "Tool result received:" in answer
+    assert "sim: command not found" in answer
+    assert [r["status"] for r in stack.primary_calls()] == [429]
+    bedrock = stack.fallback_calls()
+    assert [(r["status"], r["rejected"]) for r in bedrock] == [(200, None), (200, None)]
+    assert all(r["tool_choice"] == {"type": "auto"} and "exec_command" in r["tools"] for r in bedrock)
 
 
 @pytest.mark.parametrize("fault_name,client", CELLS, ids=[f"{f}-{c}" for f, c in CELLS])

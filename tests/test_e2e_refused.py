@@ -8,9 +8,10 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import claude_cli
+import codex_cli
 import pytest
 from e2e_clients import CLIENTS, Target
-from e2e_matrix import ModelPool, upstream_models
+from e2e_matrix import ALWAYS, ModelPool, assign, upstream_models
 from harness import start_stack
 
 pytestmark = pytest.mark.e2e
@@ -45,8 +46,11 @@ def count_connections(sock: socket.socket, stop: threading.Event, seen: list) ->
 
 
 def test_refused_primary_falls_back_and_stays_cooled_down(stack, closed_port, tmp_path):
-    target = Target(stack.base_url, stack.master_key, claude=claude_cli.claude_binary(), home=tmp_path)
-    models = dict(zip(CLIENTS, ModelPool(upstream_models()).lease(len(CLIENTS))))
+    target = Target(stack.base_url, stack.master_key, claude=claude_cli.claude_binary(),
+                    codex=codex_cli.codex_binary(), home=tmp_path)
+    clients = ALWAYS + ("responses-tools",)  # one model id each
+    pool = ModelPool(upstream_models())
+    models = assign(list(clients), pool.lease(len(clients)), pool.upstream)
     with ThreadPoolExecutor(len(models)) as workers:
         first = dict(zip(models, workers.map(lambda c: CLIENTS[c](target, models[c]), models)))
     for client, outcome in first.items():

@@ -40,9 +40,9 @@ def shared(tmp_path_factory):
     where = tmp_path_factory.mktemp("e2e-scale")
     server = LocalRedis(where / "redis", free_port(), "pw-" + os.urandom(12).hex())
     process = server.start()
-    a = start_stack(where / "a", dotenv_extra={"REDIS_URL": server.url, "GATEWAY_WORKERS": "2"})
+    a = start_stack(where / "a", env_values={"REDIS_URL": server.url, "GATEWAY_WORKERS": "2"})
     try:
-        b = start_stack(where / "b", dotenv_extra={"REDIS_URL": server.url}, sims=a.sims)
+        b = start_stack(where / "b", env_values={"REDIS_URL": server.url}, shared_sims=a.sims)
     except BaseException:
         a.stop()
         raise

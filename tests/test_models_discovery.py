@@ -272,3 +272,81 @@ def test_result_rejected_by_validation_leaves_the_file(updated, tmp_path):
         managed_config.replace(work.config, text + "\n")
     assert work.config.read_text() == text and not (work.root / "config.yaml.bak").exists()
     assert [p.name for p in work.root.iterdir() if p.name.startswith(".config")] == []  # no temp file left
+
+
+# --- upstreams that dropped models the user's own entries name ------------------------------
+
+SONNET = "claude-sonnet-4-6"
+# fallback-test as config.yaml shipped it before update-models managed it: outside the markers
+OLD_FALLBACK_TEST = ("  - model_name: fallback-test\n    litellm_params:\n      model: anthropic/claude-haiku-4-5-20251001\n"
+                     "      api_base: http://127.0.0.1:9\n      api_key: os.environ/GATEWAY_ANTHROPIC_CREDENTIAL\n")
+
+
+@pytest.fixture(scope="module")
+def sonnet_sims():
+    """Anthropic and Bedrock offering Sonnet 4.6 only: Haiku and Opus are gone."""
+    with SimulatorThread(anthropic_models=SONNET, bedrock_models=f"anthropic.{SONNET}", **SIM_OPTIONS) as running:
+        yield running
+
+
+def old_style_config() -> str:
+    """The hand-edited config with fallback-test where it used to be: the user's own part."""
+    text = hand_edited_config()
+    managed = re.search(r"  # fallback-test \(.*\n(    .*\n|  - model_name: fallback-test\n)+", text)
+    text = text.replace(managed[0], "").replace("    - fallback-test: [claude-haiku-bedrock]\n", "")
+    text = text.replace("  # <<< managed by make update-models: models <<<\n",
+                        "  # <<< managed by make update-models: models <<<\n" + OLD_FALLBACK_TEST)
+    return text.replace("    # <<< managed by make update-models: fallbacks <<<\n",
+                        "    # <<< managed by make update-models: fallbacks <<<\n"
+                        "    - fallback-test: [claude-haiku-bedrock]\n")
+
+
+def test_shipped_config_follows_upstreams_that_offer_sonnet_only(sonnet_sims, tmp_path):
+    """fallback-test is managed: it moves to the cheapest model both upstreams still offer."""
+    work = Workspace(tmp_path / "ws")
+    work.write_env(sonnet_sims.anthropic_url, sonnet_sims.bedrock_url)
+    before = work.config.read_text()
+    result = work.run("update")
+    assert result.returncode == 0, result.stderr
+    assert "warning" not in result.stderr
+    after = work.config.read_text()
+    assert outside_managed(after) == outside_managed(before)
+    config = configfile.load(work.config)
+    assert config.fallbacks["fallback-test"] == ["claude-sonnet-bedrock"]
+    assert config.deployments["fallback-test"] == [f"anthropic/{SONNET}"]
+    assert config.deployments["claude-sonnet-bedrock"] == [f"bedrock/us.anthropic.{SONNET}"]
+    assert "claude-haiku-bedrock" not in config.deployments and "claude-opus" not in config.deployments
+    (test_entry,) = [e for e in config.data["model_list"] if e["model_name"] == "fallback-test"]
+    assert test_entry["litellm_params"]["api_base"] == "http://127.0.0.1:9"
+    bedrock = [e["litellm_params"] for e in config.data["model_list"] if e["litellm_params"]["model"].startswith("bedrock/")]
+    assert bedrock and all(p["additional_drop_params"] == ["parallel_tool_calls"] for p in bedrock)
+
+
+def test_users_entries_naming_dropped_models_are_named_and_the_rest_is_written(sonnet_sims, tmp_path):
+    work = Workspace(tmp_path / "ws", old_style_config())
+    work.write_env(sonnet_sims.anthropic_url, sonnet_sims.bedrock_url)
+    before = work.config.read_text()
+    result = work.run("update")
+    assert result.returncode == 0, result.stderr
+    after = work.config.read_text()
+    assert outside_managed(after) == outside_managed(before)  # the user's entries, untouched
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    lines = before.splitlines()
+    by_entry = {}
+    for warning in warnings:
+        line = int(re.search(r" line (\d+): ", warning)[1])
+        by_entry[lines[line - 1].strip()] = warning
+    assert set(by_entry) == {"- my-local-llm: [claude-haiku-4-5]", "- fallback-test: [claude-haiku-bedrock]",
+                             "- claude-opus-4-8: [claude-opus-4-8-bedrock, claude-opus-4-7]"}, warnings
+    assert "replace claude-haiku-4-5 with claude-sonnet in it" in by_entry["- my-local-llm: [claude-haiku-4-5]"]
+    assert "delete your own fallback-test" in by_entry["- fallback-test: [claude-haiku-bedrock]"]
+    config = configfile.load(work.config)  # valid: the names they use are kept, marked
+    assert config.deployments["claude-haiku-4-5"] == ["anthropic/claude-haiku-4-5-20251001"]
+    assert config.deployments["claude-haiku-bedrock"] == ["bedrock/us.anthropic.claude-haiku-4-5-20251001-v1:0"]
+    assert "# claude-haiku-4-5: kept: your own entry" in after
+    assert "claude-opus-4-6" not in config.deployments and "claude-sonnet-5" not in config.deployments
+    assert config.fallbacks["claude-sonnet"] == ["claude-sonnet-bedrock"]  # everything else is written
+    assert after.count("model_name: fallback-test") == 1  # the user's own, not a second one
+    again = work.run("update")
+    assert again.returncode == 0 and "is up to date: nothing written" in again.stdout
+    assert len([line for line in again.stderr.splitlines() if line.startswith("warning:")]) == len(warnings)

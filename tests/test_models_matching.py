@@ -1,9 +1,10 @@
 """Model discovery's pure parts, no upstream needed: which Bedrock id a model gets, and
 how ids from both sides are paired by family, version and date."""
-from scripts.catalog import discovery
+from scripts.catalog import discovery, references
 from scripts.catalog.matching import (
     Offer,
     build_entries,
+    fallback_test_target,
     parse_anthropic_id,
     parse_bedrock_id,
 )
@@ -35,3 +36,18 @@ def test_matching_by_family_version_and_date():
     assert entries["claude-sonnet-4-5"].alias_of == "claude-sonnet-4-5-20250929"
     assert entries["claude-sonnet"].alias_of == "claude-sonnet-4-6" and not entries["claude-sonnet"].has_fallback
     assert "claude-haiku" not in entries  # the user defines it outside the managed part
+
+
+def test_fallback_test_follows_the_cheapest_family_and_a_dropped_name_gets_a_stand_in():
+    def offer(name):
+        return Offer(name, parse_anthropic_id(name), name)
+    sonnet_only = build_entries([offer("claude-sonnet-4-6")], [offer("claude-sonnet-4-6")])
+    assert fallback_test_target(sonnet_only).name == "claude-sonnet"
+    both = build_entries([offer("claude-opus-4-8"), offer("claude-haiku-4-5-20251001")],
+                         [offer("claude-opus-4-8"), offer("claude-haiku-4-5-20251001")])
+    assert fallback_test_target(both).name == "claude-haiku"
+    assert fallback_test_target(build_entries([offer("claude-opus-4-8")], [])) is None  # nothing to fall back to
+    after = {"claude-sonnet", "claude-sonnet-bedrock", "claude-opus", "claude-opus-bedrock"}
+    assert references.replacement("claude-haiku-bedrock", after) == "claude-sonnet-bedrock"
+    assert references.replacement("claude-opus-4-1-20250805", after) == "claude-opus"
+    assert references.replacement("claude-haiku-4-5", {"my-model"}) is None

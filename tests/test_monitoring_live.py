@@ -2,8 +2,9 @@
 
 A real Prometheus, started the way `make monitoring-native` starts it (the project's
 prometheus.yml with the target rewritten to the proxy, scrape and rule evaluation every
-second), scrapes a real proxy while a scenario runs on the simulated upstreams: normal
-traffic (plain, streamed, a cached prompt), a 429 that sends requests to Bedrock and
+second), scrapes a real proxy, with both Anthropic credentials set, while a scenario runs
+on the simulated upstreams: one real `claude -p` on the subscription (its usage windows),
+normal traffic (plain, streamed, a cached prompt), a 429 that sends requests to Bedrock and
 puts Anthropic in cooldown, recovery, and a model whose fallback fails as well.
 Then every PromQL expression of every dashboard panel and of every alert rule is
 evaluated through Prometheus' HTTP API and must return at least one series.
@@ -27,6 +28,7 @@ from pathlib import Path
 import anthropic
 import pytest
 import yaml
+from claude_cli import claude_binary, run_print
 from harness import start_stack
 
 from scripts.core.http import request
@@ -98,8 +100,19 @@ def cached_prompt(name: str) -> list:
     return [{"type": "text", "text": f"You are {name}, a careful assistant. " * 400, "cache_control": {"type": "ephemeral"}}]
 
 
+def run_claude_code(stack, model: str) -> None:
+    """One real `claude -p` through the proxy: with both credentials set, its request is
+    the subscription's, and the subscription's answer fills the usage-window gauges."""
+    result = run_print(claude_binary(), stack.base_url, stack.master_key, stack.workdir / "home", model)
+    assert "simulated Anthropic" in result["result"]
+    assert [c["auth_kind"] for c in stack.primary_calls(model)] == ["oauth"]
+
+
 def run_scenario(stack) -> None:
     client = anthropic.Anthropic(api_key=stack.master_key, base_url=stack.base_url, max_retries=0)
+    # Claude Code on the subscription, the rest of the scenario on the API key.
+    stack.sims.anthropic.subscription(windows={"5h": {"utilization": 0.7}, "7d": {"utilization": 0.3}})
+    run_claude_code(stack, "claude-haiku-4-5")
     # Normal traffic, plain and streamed, a scrape apart: LiteLLM creates a series at its
     # first event, and rate() needs a second one. Prompts A and B are cached (written),
     # then read.
@@ -130,7 +143,8 @@ def run_scenario(stack) -> None:
 @pytest.fixture(scope="module")
 def prometheus(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("monitoring-live")
-    stack = start_stack(workdir, extra_env={"GATEWAY_CONFIG": str(scrape_ready_config(workdir))})
+    stack = start_stack(workdir, credentials=("api_key", "token"),
+                        extra_env={"GATEWAY_CONFIG": str(scrape_ready_config(workdir))})
     process = None
     log = (workdir / "prometheus.log").open("wb")
     try:
@@ -264,6 +278,17 @@ def test_variables_offer_the_models_and_providers(prometheus):
     assert variable_options(prometheus, variables["provider"]) == {"anthropic", "bedrock"}
 
 
+def test_the_subscription_row_shows_the_usage_windows(prometheus):
+    (used,) = panel_results(prometheus, "Usage windows used")
+    assert {s["metric"]["window"]: round(float(s["value"][1]), 2) for s in used} == {"5h": 0.72, "7d": 0.32}
+    (status,) = panel_results(prometheus, "Subscription status")
+    assert [(s["metric"]["claim"], float(s["value"][1])) for s in status] == [("five_hour", 0.0)]
+    (left,) = panel_results(prometheus, "Claude Code off the subscription for")
+    assert total(left) == 0  # never limited in this scenario
+    (resets,) = panel_results(prometheus, "Window resets")
+    assert all(float(s["value"][1]) > time.time() * 1000 for s in resets)
+
+
 def test_cooldown_and_failed_fallback_alerts_fire(prometheus):
     firing = prometheus.query('ALERTS{alertstate="firing"}')
     fired = {(s["metric"]["alertname"], s["metric"].get("litellm_model_name", s["metric"].get("requested_model")))
@@ -271,4 +296,5 @@ def test_cooldown_and_failed_fallback_alerts_fire(prometheus):
     assert ("AnthropicInCooldown", "claude-haiku-4-5") in fired
     assert ("AnthropicInCooldown", "claude-opus-4-1") in fired
     assert ("BedrockFallbackFailing", "claude-opus-4-1") in fired
-    assert not {name for name, _ in fired} & {"LiteLLMProxyDown", "ErrorRateHigh", "FallbackRateHigh"}
+    assert not {name for name, _ in fired} & {"LiteLLMProxyDown", "ErrorRateHigh", "FallbackRateHigh",
+                                              "SubscriptionWindowNearLimit"}

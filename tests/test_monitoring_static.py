@@ -129,7 +129,8 @@ def test_each_alert_can_be_acted_on_and_has_a_unit_test():
     fires = {case["alertname"] for case in cases if case["exp_alerts"]}
     silent = {case["alertname"] for case in cases if not case["exp_alerts"]}
     names = [rule["alert"] for rule in alert_rules()]
-    assert {"LiteLLMProxyDown", "AnthropicInCooldown", "FallbackRateHigh", "ErrorRateHigh", "LatencyHigh"} <= set(names)
+    assert {"LiteLLMProxyDown", "AnthropicInCooldown", "FallbackRateHigh", "ErrorRateHigh", "LatencyHigh",
+            "SubscriptionWindowNearLimit"} <= set(names)
     for rule in alert_rules():
         assert THRESHOLD.search(rule["expr"].strip()), f"{rule['alert']}: expr must end with its threshold"
         assert rule["labels"]["severity"] in ("info", "warning", "critical")
@@ -189,5 +190,7 @@ def test_dashboard_covers_the_questions_it_is_for():
                    "litellm_llm_api_latency_metric_bucket", "litellm_overhead_latency_metric_bucket",
                    "litellm_llm_api_time_to_first_token_metric_bucket", "litellm_input_tokens_metric_total",
                    "litellm_output_tokens_metric_total", "litellm_input_cached_tokens_metric_total",
-                   "litellm_input_cache_creation_tokens_metric_total", "litellm_spend_metric_total"):
+                   "litellm_input_cache_creation_tokens_metric_total", "litellm_spend_metric_total",
+                   "gateway_subscription_window_utilization", "gateway_subscription_window_reset_timestamp_seconds",
+                   "gateway_subscription_status", "gateway_subscription_cooldown_until_timestamp_seconds"):
         assert metric in text, metric

@@ -42,11 +42,24 @@ def test_env_file_wins_over_shell_and_secrets_never_come_from_shell(env_file, mo
     assert cfg.get("AWS_REGION") == "eu-central-1"  # not in .env: the AWS chain may come from the shell
 
 
-def test_oauth_token_is_preferred_for_the_primary(env_file):
+def test_the_subscription_token_is_kept_apart_from_the_api_key(env_file):
+    """The token carries Claude Code's requests only: the toolkit's own calls (model
+    listing) and the proxy's API-key tier use the API key whenever there is one."""
     env_file(LITELLM_MASTER_KEY=MASTER_KEY, ANTHROPIC_API_KEY=API_KEY, CLAUDE_CODE_OAUTH_TOKEN=OAUTH_TOKEN)
     cfg = settings.load()
-    assert cfg.anthropic_credential == OAUTH_TOKEN
-    assert cfg.anthropic_credential_kind == "oauth-token"
+    assert (cfg.api_key, cfg.subscription_token) == (API_KEY, OAUTH_TOKEN)
+    assert (cfg.anthropic_credential, cfg.anthropic_credential_kind) == (API_KEY, "api-key")
+    assert cfg.secrets == [MASTER_KEY, API_KEY, OAUTH_TOKEN]
+    env = settings.proxy_environment(cfg)
+    assert (env["GATEWAY_ANTHROPIC_CREDENTIAL"], env["GATEWAY_ANTHROPIC_SUBSCRIPTION"]) == (API_KEY, OAUTH_TOKEN)
+
+
+def test_with_only_a_token_the_api_key_variable_stays_empty(env_file):
+    env_file(LITELLM_MASTER_KEY=MASTER_KEY, CLAUDE_CODE_OAUTH_TOKEN=OAUTH_TOKEN)
+    cfg = settings.load()
+    assert (cfg.anthropic_credential, cfg.anthropic_credential_kind) == (OAUTH_TOKEN, "oauth-token")
+    env = settings.proxy_environment(cfg)
+    assert (env["GATEWAY_ANTHROPIC_CREDENTIAL"], env["GATEWAY_ANTHROPIC_SUBSCRIPTION"]) == ("", OAUTH_TOKEN)
 
 
 def test_proxy_environment_scrubs_claude_code_shell_variables(env_file, monkeypatch):
@@ -99,9 +112,10 @@ def test_proxy_environment_is_the_system_allowlist_plus_env_file_plus_the_toolki
     env = settings.proxy_environment(settings.load())
     system = {"PATH", "HOME", "LANG", "LC_TIME", "HTTPS_PROXY", "AWS_CONFIG_FILE"}
     from_env_file = {"LITELLM_MASTER_KEY", "AWS_PROFILE", "MY_TEAM_SETTING"}
-    toolkit = {"GATEWAY_ANTHROPIC_CREDENTIAL", "ANTHROPIC_API_BASE", "LITELLM_LOCAL_MODEL_COST_MAP",
+    toolkit = {"GATEWAY_ANTHROPIC_CREDENTIAL", "GATEWAY_ANTHROPIC_SUBSCRIPTION", "ANTHROPIC_API_BASE", "LITELLM_LOCAL_MODEL_COST_MAP",
                "LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS", "LITELLM_LOG", "GATEWAY_STREAM_TIMEOUT",
-               "GATEWAY_REQUEST_TIMEOUT", "LITELLM_MODE", "PYTHON_DOTENV_DISABLED"}
+               "GATEWAY_REQUEST_TIMEOUT", "LITELLM_MODE", "PYTHON_DOTENV_DISABLED",
+               *settings.toolkit_locations(), *settings.login_token_dirs()}
     assert set(env) == system | from_env_file | {"AWS_REGION"} | toolkit  # AWS_REGION: FILE_OR_SHELL
     assert env["GATEWAY_STREAM_TIMEOUT"] == "7" and env["AWS_REGION"] == "eu-west-1"  # shell knobs .env lacks
     assert env["LITELLM_MODE"] == "PRODUCTION" and env["PYTHON_DOTENV_DISABLED"] == "1"  # LiteLLM's load_dotenv off

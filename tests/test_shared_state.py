@@ -71,7 +71,8 @@ def test_command_runs_the_rendered_config_with_workers(env_file):
     paths.venv_bin("litellm").exists() or pytest.skip("no .venv: run `make install`")
     command = process.litellm_command(cfg)
     assert command[command.index("--num_workers") + 1] == "3"
-    rendered = process.rendered_config()
+    rendered = process.proxy_config(cfg)
+    process.write_proxy_config(cfg)
     assert command[command.index("--config") + 1] == str(rendered)
     assert stat.S_IMODE(rendered.stat().st_mode) == 0o600
     text = rendered.read_text()

@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -17,6 +18,7 @@ import requests
 from conftest_sim import (  # noqa: F401
     ACCESS_KEY,
     API_KEY,
+    CLAUDE_CODE_SYSTEM,
     INVOKE_BODY,
     MODEL,
     OAUTH_TOKEN,
@@ -194,6 +196,8 @@ def test_auth_rules(sims, actl):
     assert err({**v, "x-api-key": "nope"}) == (401, "authentication_error", "invalid x-api-key")
     oauth = {**v, "authorization": f"Bearer {OAUTH_TOKEN}"}
     assert err(oauth) == (401, "authentication_error", "OAuth authentication is currently not supported.")
+    # A subscription token answers Claude Code's requests only (test_sim_subscription.py).
+    body = {**body, "system": CLAUDE_CODE_SYSTEM}
     assert requests.post(url, json=body, headers={**oauth, "anthropic-beta": "oauth-2025-04-20"}).status_code == 200
     assert err({"x-api-key": API_KEY})[:2] == (400, "invalid_request_error")
     assert [r["auth_kind"] for r in actl.requests()] == ["none", "api_key", "oauth", "oauth", "api_key"]
@@ -201,7 +205,7 @@ def test_auth_rules(sims, actl):
     with pytest.raises(anthropic.AuthenticationError, match="OAuth authentication is currently not supported"):
         sdk.messages.create(model=MODEL, max_tokens=10, messages=HI)
     beta = sdk.with_options(default_headers={"anthropic-beta": "oauth-2025-04-20"})
-    assert beta.messages.create(model=MODEL, max_tokens=10, messages=HI).content[0].text
+    assert beta.messages.create(model=MODEL, max_tokens=10, messages=HI, system=CLAUDE_CODE_SYSTEM).content[0].text
 
 
 def test_request_validation(sims, claude):
@@ -333,6 +337,37 @@ def test_converse_and_converse_stream(sims):
     assert called["output"]["message"]["content"][0]["toolUse"]["input"] == {"q": "sim"}
     with pytest.raises(client.exceptions.ValidationException, match="toolConfig field must be defined"):
         client.converse(modelId=US_MODEL, messages=[called["output"]["message"] | {"role": "user"}])
+
+
+@pytest.mark.parametrize("choice, extra, message", [
+    # LiteLLM 1.106.2's Converse body for tool_choice + parallel_tool_calls (no type left)
+    ({"auto": {}}, {"tool_choice": {"disable_parallel_tool_use": False}}, "tool_choice.type: Field required"),
+    # ... and LiteLLM 1.96's, which kept the type (BerriAI/litellm issue #36536)
+    ({"tool": {"name": "lookup"}}, {"tool_choice": {"type": "auto", "disable_parallel_tool_use": True}},
+     "The additional field tool_choice/type conflicts with the existing field toolConfig.toolChoice.tool."),
+    (None, {"tool_choice": {"disable_parallel_tool_use": True}}, "tool_choice.type: Field required"),
+])
+def test_converse_tool_choice_in_additional_fields(sims, bctl, choice, extra, message):
+    client = boto(sims)
+    tool = {"toolSpec": {"name": "lookup", "inputSchema": {"json": {"type": "object"}}}}
+    config = {"tools": [tool], **({"toolChoice": choice} if choice else {})}
+    bctl.reset()
+    with pytest.raises(client.exceptions.ValidationException, match=re.escape(message)):
+        client.converse(modelId=US_MODEL, messages=[{"role": "user", "content": [{"text": "hi"}]}],
+                        toolConfig=config, additionalModelRequestFields=extra)
+    (record,) = bctl.requests()
+    assert record["rejected"].startswith(message)
+
+
+def test_converse_accepts_anthropic_tool_choice_without_tool_config_choice(sims, bctl):
+    """The form LiteLLM sends for parallel_tool_calls without a tool_choice: type included."""
+    client = boto(sims)
+    tool = {"toolSpec": {"name": "lookup", "inputSchema": {"json": {"type": "object"}}}}
+    out = client.converse(modelId=US_MODEL, messages=[{"role": "user", "content": [{"text": "hi"}]}],
+                          toolConfig={"tools": [tool]}, additionalModelRequestFields={
+                              "tool_choice": {"type": "auto", "disable_parallel_tool_use": True}})
+    assert out["stopReason"] == "end_turn"
+    assert bctl.requests()[-1]["tool_choice"] == {"type": "auto", "disable_parallel_tool_use": True}
 
 
 @pytest.mark.parametrize("model_id, body, message", [

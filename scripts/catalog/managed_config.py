@@ -16,7 +16,7 @@ import os
 import re
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Set, Tuple
 
@@ -32,10 +32,15 @@ PARTS = ("models", "fallbacks")
 MARKER = re.compile(r"^(?P<indent>[ \t]*)# (?P<dir>>>>|<<<) managed by make update-models: "
                     r"(?P<part>[a-z]+) (?P=dir)[ \t]*$")
 ANTHROPIC_PARAMS = ("api_key: os.environ/GATEWAY_ANTHROPIC_CREDENTIAL",)
-BEDROCK_PARAMS = ("aws_region_name: os.environ/AWS_REGION",)
+# parallel_tool_calls is dropped for Bedrock: with a tool_choice (Codex CLI, OpenAI-format agents)
+# LiteLLM 1.106.2 sends it to Converse as a tool_choice without a type, and the request fails.
+BEDROCK_PARAMS = ("aws_region_name: os.environ/AWS_REGION", 'additional_drop_params: ["parallel_tool_calls"]')
 # Bedrock is the last resort: never cool it down (LiteLLM 1.106.2 can also cool the
 # fallback down for the primary's mid-stream failure; see config.yaml).
 BEDROCK_MODEL_INFO = ("model_info:", "  cooldown_time: 0  # never cool down the last resort (see router_settings)")
+FALLBACK_TEST = "fallback-test"
+CLOSED_PORT = "http://127.0.0.1:9"  # the discard port: nothing listens, every call fails at once
+KEPT_NOTE = "kept: your own entry outside this part names it, the upstreams no longer list it"
 RESTORE = "put the marker lines back (see `git show HEAD:config.yaml`)"
 
 
@@ -107,15 +112,20 @@ def managed_notes(text: str, path: Path) -> Dict[str, str]:
     return notes
 
 
-def names_outside(text: str, path: Path) -> Tuple[Set[str], Set[str]]:
-    """(model_names, fallback sources) the user defines outside the managed regions."""
+def outside_text(text: str, path: Path) -> str:
+    """The file with the managed lines blanked out (line numbers kept): the user's part."""
     regions = find_regions(text, path)
     lines = text.splitlines()
-    for part in PARTS:  # blank out the managed lines, keeping line numbers
+    for part in PARTS:
         for i in range(regions[part].start, regions[part].end):
             lines[i] = ""
+    return "\n".join(lines)
+
+
+def names_outside(text: str, path: Path) -> Tuple[Set[str], Set[str]]:
+    """(model_names, fallback sources) the user defines outside the managed regions."""
     try:
-        data = yaml.safe_load("\n".join(lines)) or {}
+        data = yaml.safe_load(outside_text(text, path)) or {}
     except yaml.YAMLError as exc:
         raise ToolkitError(f"{path}: not valid YAML outside the managed regions ({exc}): fix config.yaml") from None
     names = {str(m.get("model_name")) for m in data.get("model_list") or [] if isinstance(m, dict)}
@@ -135,9 +145,25 @@ def _deployment(indent: str, name: str, model: str, params: tuple, info: tuple =
             + [f"{indent}  {line}" for line in info])
 
 
-def render_models(entries: List[Entry], indent: str) -> List[str]:
+@dataclass
+class Plan:
+    """What the managed parts will hold."""
+    entries: List[Entry]
+    own_fallbacks: Set[str] = field(default_factory=set)  # models whose fallback the user wrote outside
+    kept: List[dict] = field(default_factory=list)        # old deployments the user's own entries still name
+    test_target: Optional[Entry] = None                   # what fallback-test falls back to
+    own_test: bool = False                                # the user has a fallback-test of their own
+
+    def names(self) -> Set[str]:
+        """Every model_name the managed models region will define."""
+        names = {e.name for e in self.entries} | {e.name + "-bedrock" for e in self.entries if e.has_fallback}
+        names |= {str(item["model_name"]) for item in self.kept}
+        return names | ({FALLBACK_TEST} if self.test_target and not self.own_test else set())
+
+
+def render_models(plan: Plan, indent: str) -> List[str]:
     lines: List[str] = []
-    for entry in entries:
+    for entry in plan.entries:
         lines += [f"{indent}# {entry.name}: {note}" for note in entry.notes]
         if entry.anthropic:
             lines += _deployment(indent, entry.name, f"anthropic/{entry.anthropic.upstream_id}", ANTHROPIC_PARAMS)
@@ -145,22 +171,48 @@ def render_models(entries: List[Entry], indent: str) -> List[str]:
             name = f"{entry.name}-bedrock" if entry.anthropic else entry.name
             lines += _deployment(indent, name, f"bedrock/{entry.bedrock.upstream_id}", BEDROCK_PARAMS,
                                  BEDROCK_MODEL_INFO)
+    for item in plan.kept:
+        lines += [f"{indent}# {item['model_name']}: {KEPT_NOTE}"] + _kept_deployment(indent, item)
+    return lines + ([] if plan.own_test else _fallback_test(indent, plan.test_target))
+
+
+def _kept_deployment(indent: str, item: dict) -> List[str]:
+    params = item["litellm_params"]
+    model = str(params["model"])
+    base = (f"api_base: {_scalar(str(params['api_base']))}",) if params.get("api_base") else ()
+    if model.startswith("bedrock/"):
+        return _deployment(indent, str(item["model_name"]), model, BEDROCK_PARAMS + base, BEDROCK_MODEL_INFO)
+    return _deployment(indent, str(item["model_name"]), model, base + ANTHROPIC_PARAMS)
+
+
+def _fallback_test(indent: str, target: Optional[Entry]) -> List[str]:
+    """`./test-proxy.sh fallback` asks for fallback-test: its Anthropic side is a closed port,
+    so the answer must come from the Bedrock deployment of the cheapest model offered."""
+    if target is None:
+        return [f"{indent}# {FALLBACK_TEST} (./test-proxy.sh fallback): none, no model has both "
+                "an Anthropic and a Bedrock deployment"]
+    return ([f"{indent}# {FALLBACK_TEST} (./test-proxy.sh fallback): Anthropic side on a closed port (9), "
+             f"so every request fails over to {target.name}-bedrock"]
+            + _deployment(indent, FALLBACK_TEST, f"anthropic/{target.anthropic.upstream_id}",
+                          (f"api_base: {CLOSED_PORT}",) + ANTHROPIC_PARAMS))
+
+
+def render_fallbacks(plan: Plan, indent: str) -> List[str]:
+    lines = [f"{indent}- {_scalar(e.name)}: [{_scalar(e.name + '-bedrock')}]"
+             for e in plan.entries if e.has_fallback and e.name not in plan.own_fallbacks]
+    if plan.test_target and not plan.own_test:
+        lines.append(f"{indent}- {FALLBACK_TEST}: [{_scalar(plan.test_target.name + '-bedrock')}]")
     return lines
 
 
-def render_fallbacks(entries: List[Entry], indent: str, own_fallbacks: Set[str]) -> List[str]:
-    return [f"{indent}- {_scalar(e.name)}: [{_scalar(e.name + '-bedrock')}]"
-            for e in entries if e.has_fallback and e.name not in own_fallbacks]
-
-
-def render(text: str, path: Path, entries: List[Entry], own_fallbacks: Set[str]) -> str:
+def render(text: str, path: Path, plan: Plan) -> str:
     """The whole file with both managed regions replaced; every other line unchanged.
-    Models in own_fallbacks have the user's fallback outside the region: none is added."""
+    Models in plan.own_fallbacks have the user's fallback outside the region: none is added."""
     regions = find_regions(text, path)
     lines = text.splitlines(keepends=True)
     newline = "\r\n" if lines[regions["models"].end].endswith("\r\n") else "\n"
-    new = {"models": render_models(entries, regions["models"].indent),
-           "fallbacks": render_fallbacks(entries, regions["fallbacks"].indent, own_fallbacks)}
+    new = {"models": render_models(plan, regions["models"].indent),
+           "fallbacks": render_fallbacks(plan, regions["fallbacks"].indent)}
     for part in sorted(PARTS, key=lambda p: -regions[p].start):  # bottom first: indexes stay valid
         region = regions[part]
         lines[region.start:region.end] = [line + newline for line in new[part]]

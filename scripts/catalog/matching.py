@@ -154,3 +154,14 @@ def family_aliases(models: List[Entry], taken: Iterable[str]) -> List[Entry]:
         if name not in taken:
             out.append(Entry(name, newest.anthropic, newest.bedrock, alias_of=newest.name))
     return out
+
+
+def fallback_test_target(entries: List[Entry]) -> Optional[Entry]:
+    """The model `fallback-test` falls back to: the cheapest family alias with both an
+    Anthropic and a Bedrock deployment (claude-haiku, else claude-sonnet, claude-opus),
+    else the first model with both; None when no model has both."""
+    both = {e.name: e for e in entries if e.has_fallback}
+    for family in reversed(FAMILY_ORDER):
+        if f"claude-{family}" in both:
+            return both[f"claude-{family}"]
+    return next(iter(both.values()), None)

@@ -75,6 +75,12 @@ def proxy_log() -> Path:
     return log_dir() / "proxy.log"
 
 
+def token_dir(provider: str) -> Path:
+    """Where LiteLLM keeps a device login's tokens ("chatgpt", "github_copilot"): given to
+    LiteLLM as CHATGPT_TOKEN_DIR / GITHUB_COPILOT_TOKEN_DIR, never put in .env."""
+    return state_dir() / "auth" / provider
+
+
 def start_timeout() -> float:
     return float(override("GATEWAY_START_TIMEOUT") or "90")
 

@@ -12,7 +12,7 @@ of its own (NO_DOTENV).
 import ipaddress
 import os
 from dataclasses import dataclass
-from typing import Dict, Optional
+from typing import Dict, List, Optional
 
 from scripts.core import envfile, paths
 from scripts.core.errors import ToolkitError
@@ -101,16 +101,31 @@ class Settings:
         return self.get("LITELLM_MASTER_KEY")
 
     @property
+    def api_key(self) -> Optional[str]:
+        return self.get("ANTHROPIC_API_KEY")
+
+    @property
+    def subscription_token(self) -> Optional[str]:
+        """The Claude subscription token: it carries Claude Code's requests only
+        (scripts/gateway/tiers.py), since Anthropic refuses it for anything else."""
+        return self.get("CLAUDE_CODE_OAUTH_TOKEN")
+
+    @property
     def anthropic_credential(self) -> Optional[str]:
-        """The credential the primary uses: the subscription OAuth token when set
-        (it spends the subscription, not API credit), else the API key."""
-        return self.get("CLAUDE_CODE_OAUTH_TOKEN") or self.get("ANTHROPIC_API_KEY")
+        """The credential for the toolkit's own calls to Anthropic (listing models): the
+        API key when set, the subscription token only when it is the one credential."""
+        return self.api_key or self.subscription_token
 
     @property
     def anthropic_credential_kind(self) -> str:
-        if self.get("CLAUDE_CODE_OAUTH_TOKEN"):
-            return "oauth-token"
-        return "api-key" if self.get("ANTHROPIC_API_KEY") else "none"
+        if self.api_key:
+            return "api-key"
+        return "oauth-token" if self.subscription_token else "none"
+
+    @property
+    def secrets(self) -> List[str]:
+        """Every secret of .env, for masking what is shown (logs, errors)."""
+        return [s for s in (self.master_key, self.api_key, self.subscription_token, self.get("REDIS_URL")) if s]
 
     @property
     def redis_url(self) -> Optional[str]:
@@ -183,8 +198,11 @@ def proxy_environment(settings: Settings) -> Dict[str, str]:
     env.update(settings.values)
     env.pop("CLAUDE_CODE_OAUTH_TOKEN", None)
     env.pop("ANTHROPIC_API_KEY", None)
-    # config.yaml reads the primary's credential from this one variable.
-    env["GATEWAY_ANTHROPIC_CREDENTIAL"] = settings.anthropic_credential or ""
+    # config.yaml reads the API key from this variable, the subscription twins of its models
+    # the token from the next (scripts/gateway/tiers.py). The token never goes into the
+    # first: it is for Claude Code's requests only. Both always set (empty: unused).
+    env["GATEWAY_ANTHROPIC_CREDENTIAL"] = settings.api_key or ""
+    env["GATEWAY_ANTHROPIC_SUBSCRIPTION"] = settings.subscription_token or ""
     env.setdefault("ANTHROPIC_API_BASE", ANTHROPIC_DEFAULT_BASE)
     # LiteLLM's bundled cost map and Anthropic beta-header map are enough; it
     # would otherwise fetch them from GitHub, the beta map synchronously (5 s
@@ -199,5 +217,26 @@ def proxy_environment(settings: Settings) -> Dict[str, str]:
     # Always set: LiteLLM fails every request when request_timeout's variable is missing.
     env.setdefault("GATEWAY_STREAM_TIMEOUT", "120")
     env.setdefault("GATEWAY_REQUEST_TIMEOUT", "600")
+    env.update(login_token_dirs())
+    env.update(toolkit_locations())
     env.update(NO_DOTENV)  # not even .env may turn LiteLLM's own .env loading back on
     return env
+
+
+# LiteLLM's variables for where its chatgpt/ and github_copilot/ providers keep their logins.
+TOKEN_DIR_VARIABLES = {"chatgpt": "CHATGPT_TOKEN_DIR", "github_copilot": "GITHUB_COPILOT_TOKEN_DIR"}
+
+
+def toolkit_locations() -> Dict[str, str]:
+    """Where this setup's files are, as absolute paths: the proxy runs the toolkit's own
+    callbacks (scripts/gateway/), which must find the same state and logs as the command
+    that started it, and so must a login run in the proxy's environment."""
+    return {"GATEWAY_ENV_FILE": str(paths.env_file().absolute()), "GATEWAY_CONFIG": str(paths.config_file().absolute()),
+            "GATEWAY_STATE_DIR": str(paths.state_dir().absolute()), "GATEWAY_LOG_DIR": str(paths.log_dir().absolute()),
+            "GATEWAY_VENV": str(paths.venv_dir().absolute())}
+
+
+def login_token_dirs() -> Dict[str, str]:
+    """`make login-*` stores the tokens there and the proxy reads and refreshes them there
+    (under the state directory, not LiteLLM's ~/.config/litellm default)."""
+    return {var: str(paths.token_dir(provider)) for provider, var in TOKEN_DIR_VARIABLES.items()}

@@ -26,6 +26,9 @@ def _listen_args(argv: List[str]) -> argparse.Namespace:
 
 
 def main(argv: List[str]) -> int:
+    # What the proxy writes is secret: LiteLLM rewrites the ChatGPT/Copilot token files
+    # when it refreshes them (scripts/auth/device.py creates them 0600 in a 0700 folder).
+    os.umask(0o077)
     args = _listen_args(argv)
     if args.num_workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # prometheus_client picks its value store when imported, from the environment the

@@ -16,9 +16,31 @@ from scripts.core import settings as settings_mod
 from scripts.core.errors import ToolkitError
 from scripts.core.files import PRIVATE, write_atomic
 from scripts.core.http import is_live
-from scripts.gateway import readiness, shared_state
+from scripts.gateway import readiness, shared_state, tiers
 
 LOG_ROTATE_BYTES = 10 * 1024 * 1024
+EFFECTIVE_CONFIG = "litellm-config.yaml"
+EFFECTIVE_HEADER = ("# Written by the toolkit at each proxy start: config.yaml plus the subscription tiers\n"
+                    "# (scripts/gateway/tiers.py) and the shared Redis (scripts/gateway/shared_state.py).\n"
+                    "# Edit config.yaml, not this copy.\n")
+
+
+def proxy_config(cfg: settings_mod.Settings) -> Path:
+    """The config LiteLLM runs: config.yaml itself, or, with a subscription token or
+    REDIS_URL, config.yaml plus its credential tiers (scripts/gateway/tiers.py) and the
+    shared Redis (scripts/gateway/shared_state.py) under the state directory, written
+    by write_proxy_config before each start (0600; variables stay references)."""
+    rendered = cfg.subscription_token or cfg.redis_url
+    return paths.state_dir() / EFFECTIVE_CONFIG if rendered else paths.config_file()
+
+
+def write_proxy_config(cfg: settings_mod.Settings) -> Path:
+    path = proxy_config(cfg)
+    if path != paths.config_file():
+        merged = tiers.with_tiers(configfile.load(paths.config_file()).data, cfg)
+        merged = shared_state.merged(merged, shared_state.redis_settings(cfg, merged))
+        write_atomic(path, EFFECTIVE_HEADER + yaml.safe_dump(merged, sort_keys=False), mode=PRIVATE)
+    return path
 
 
 def litellm_command(cfg: settings_mod.Settings) -> List[str]:
@@ -26,26 +48,8 @@ def litellm_command(cfg: settings_mod.Settings) -> List[str]:
         raise ToolkitError(f"{paths.venv_bin('litellm')} not found: run `make install`")
     # scripts.gateway.litellm_main is LiteLLM's own CLI with boto3 preloaded (see
     # there); run from PROJECT_DIR, and "litellm" in its command line marks it as ours.
-    return [str(paths.venv_bin("python")), "-m", "scripts.gateway.litellm_main", "--config", str(config_for(cfg)),
+    return [str(paths.venv_bin("python")), "-m", "scripts.gateway.litellm_main", "--config", str(proxy_config(cfg)),
             "--host", cfg.host, "--port", str(cfg.port), "--num_workers", str(cfg.workers)]
-
-
-def rendered_config() -> Path:
-    return paths.state_dir() / "litellm-config.yaml"
-
-
-def config_for(cfg: settings_mod.Settings) -> Path:
-    """config.yaml itself, or (with REDIS_URL) config.yaml plus the shared-state settings,
-    written to the state directory (0600; it holds references to variables, no secret)."""
-    source = paths.config_file()
-    config = configfile.load(source).data
-    sections = shared_state.redis_settings(cfg, config)
-    if not sections:
-        return source
-    text = (f"# config.yaml ({source}) with the router settings REDIS_URL adds; written by `make up`\n"
-            + yaml.safe_dump(shared_state.merged(config, sections), sort_keys=False))
-    write_atomic(rendered_config(), text, mode=PRIVATE)
-    return rendered_config()
 
 
 def ready_dir() -> Path:
@@ -161,6 +165,7 @@ def start(cfg: settings_mod.Settings) -> int:
 def spawn(cfg: settings_mod.Settings) -> subprocess.Popen:
     """A detached proxy process (its own session), logging to the proxy log."""
     command = litellm_command(cfg)
+    write_proxy_config(cfg)
     with _open_log() as log:
         return subprocess.Popen(command, env=environment(cfg), cwd=paths.PROJECT_DIR,
                                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
@@ -172,7 +177,7 @@ def failed_start(cfg: settings_mod.Settings, child: subprocess.Popen, exc: Excep
     procs.terminate(child.pid)
     child.poll()
     print(f"\n>> last lines of {paths.proxy_log()}:", file=sys.stderr)
-    print(tail(paths.proxy_log(), 20, [cfg.master_key, cfg.anthropic_credential]), file=sys.stderr)
+    print(tail(paths.proxy_log(), 20, cfg.secrets), file=sys.stderr)
     raise ToolkitError(f"{exc}; see the log lines above, or run `make proxy` to start it in the foreground")
 
 
@@ -194,6 +199,7 @@ def exec_foreground(cfg: settings_mod.Settings) -> None:
     """Replace this process with LiteLLM (make proxy, and the services)."""
     check_port(cfg)
     command = litellm_command(cfg)
+    write_proxy_config(cfg)
     sys.stdout.flush()
     os.chdir(paths.PROJECT_DIR)
     os.execve(command[0], command, environment(cfg))

@@ -38,9 +38,12 @@ def describe(settings: Settings, config: ProxyConfig) -> List[str]:
     region = settings.get("AWS_REGION")
     bedrock_endpoint = settings.get("AWS_BEDROCK_RUNTIME_ENDPOINT") or (
         f"https://bedrock-runtime.{region}.amazonaws.com" if region else "(AWS_REGION not set)")
+    credentials = [f"api-key {mask(settings.api_key)}"] if settings.api_key else []
+    if settings.subscription_token:
+        credentials.append(f"oauth-token {mask(settings.subscription_token)} (Claude Code's requests only)")
     lines = [
         f"primary  Anthropic  {settings.get('ANTHROPIC_API_BASE') or ANTHROPIC_DEFAULT_BASE}"
-        f"  credential: {settings.anthropic_credential_kind} {mask(settings.anthropic_credential)}",
+        f"  credential: {'; '.join(credentials) or 'none'}",
         f"fallback Bedrock    {bedrock_endpoint}  profile: {settings.get('AWS_PROFILE') or '(default AWS chain)'}"
         f"  region: {region or '(not set)'}",
     ]
@@ -54,6 +57,9 @@ def warnings(settings: Settings, config: ProxyConfig) -> List[str]:
     mismatch = region_mismatch(config, settings.get("AWS_REGION"))
     if mismatch:
         found.append(mismatch)
+    if settings.subscription_token and not settings.api_key:
+        found.append("other clients than Claude Code go straight to Bedrock: CLAUDE_CODE_OAUTH_TOKEN carries "
+                     "Claude Code's requests only; set ANTHROPIC_API_KEY to give them Anthropic")
     missing = config.without_fallback()
     if missing:
         found.append(f"no Bedrock fallback for: {', '.join(missing)}")

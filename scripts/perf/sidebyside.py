@@ -123,8 +123,8 @@ def start_redis_stack(workdir: Path, sims, notes: List[str]) -> Optional[tuple]:
     redis = LocalRedis(workdir / "redis", free_port(), "bench-" + str(time.time_ns()))
     redis.start()
     started = time.monotonic()
-    stack = start_stack(workdir / "two-workers", sims=sims,
-                        dotenv_extra={"REDIS_URL": redis.url, "GATEWAY_WORKERS": "2"})
+    stack = start_stack(workdir / "two-workers", shared_sims=sims,
+                        env_values={"REDIS_URL": redis.url, "GATEWAY_WORKERS": "2"})
     return redis, stack, time.monotonic() - started
 
 

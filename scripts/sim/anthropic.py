@@ -15,6 +15,10 @@ retry_after, default 5) and the anthropic-ratelimit-* headers; 529 -> overloaded
 500/503 -> api_error (these carry retry-after only when the fault sets retry_after);
 expired_token -> 401 "OAuth token has expired..."; overloaded_midstream -> an SSE
 `event: error` overloaded_error after a few deltas (a 529 for non-streaming calls).
+
+Subscription (OAuth) requests also meet the Claude-Code-only rule and the usage windows
+of subscription.py. Each record keeps what identifies a client: user_agent, x_app,
+anthropic_beta and system_head (the first two system text blocks, cut at 100 chars).
 """
 from __future__ import annotations
 
@@ -42,8 +46,12 @@ from scripts.sim.messages import (
     estimate_tokens,
     message_events,
     new_id,
+    tool_summary,
     validate_common,
 )
+from scripts.sim.model_list import created_at, model_page
+from scripts.sim.subscription import RATE_LIMITED, Subscription, system_texts
+from scripts.sim.subscription import control_routes as subscription_routes
 
 ALLOWED_KEYS = {"model", "messages", "max_tokens", "system", "metadata", "stop_sequences",
                 "stream", "temperature", "top_p", "top_k", "tools", "tool_choice", "thinking",
@@ -98,20 +106,26 @@ def _routing_error(status: int, exc: web.HTTPException) -> web.Response:
 
 class AnthropicSim:
     def __init__(self, models: Optional[Iterable] = None, api_keys: Optional[Iterable[str]] = None,
-                 oauth_tokens: Optional[Iterable[str]] = None, fault: Optional[Fault] = None):
-        """models: ids or (id, display_name) pairs; api_keys/oauth_tokens: if given, only these."""
+                 oauth_tokens: Optional[Iterable[str]] = None, fault: Optional[Fault] = None,
+                 claude_code_only: Optional[str] = None):
+        """models: ids or (id, display_name) pairs; api_keys/oauth_tokens: if given, only these;
+        claude_code_only: the shape of the Claude-Code-only rule (subscription.SHAPES)."""
         entries = [(m, m) if isinstance(m, str) else tuple(m) for m in (models or DEFAULT_MODELS)]
         self.models = [{"type": "model", "id": e[0], "display_name": e[1],
-                        "created_at": _created_at(e[0], i)} for i, e in enumerate(entries)]
+                        "created_at": created_at(e[0], i)} for i, e in enumerate(entries)]
         self.api_keys = set(api_keys or ())
         self.oauth_tokens = set(oauth_tokens or ())
         self.state = SimState("anthropic", fault)
+        self.subscription = Subscription()
+        self.state.on_reset.append(self.subscription.reset)
+        if claude_code_only:
+            self.subscription.configure({"claude_code_only": claude_code_only})
         self.cache: dict = {}
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=[recorder(self.state, _routing_error)],
                               client_max_size=64 * 1024 * 1024)
-        app.add_routes(control_routes(self.state) + [
+        app.add_routes(control_routes(self.state) + subscription_routes(self.subscription) + [
             web.post("/v1/messages", self.messages),
             web.post("/v1/messages/count_tokens", self.count_tokens),
             web.get("/v1/models", self.list_models),
@@ -125,6 +139,7 @@ class AnthropicSim:
         rec, headers = request[REC], request.headers
         rec["headers"] = sorted({h.lower() for h in headers})
         rec["anthropic_beta"] = betas = beta_flags(headers)
+        rec["user_agent"], rec["x_app"] = headers.get("user-agent"), headers.get("x-app")
         key = headers.get("x-api-key")
         bearer = headers.get("authorization", "")
         token = bearer[7:].strip() if bearer.lower().startswith("bearer ") else None
@@ -178,6 +193,7 @@ class AnthropicSim:
             return None, error_response(400, "invalid_request_error", "Request body must be a JSON object")
         rec = request[REC]
         rec["model"], rec["stream"] = body.get("model"), body.get("stream") is True
+        rec["system_head"] = [text[:100] for text in system_texts(body.get("system"))[:2]]
         for field in required:
             if field not in body:
                 return None, error_response(400, "invalid_request_error", f"{field}: Field required")
@@ -204,6 +220,16 @@ class AnthropicSim:
             headers = {"retry-after": str(int(fault.retry_after))}
         return error_response(status, kind, message, headers)
 
+    def _subscription_refusal(self, body: dict) -> Optional[web.Response]:
+        """A subscription token's answer before any work: not Claude Code, or a window used up."""
+        refusal = self.subscription.refusal(body)
+        if refusal is not None:
+            return error_response(*refusal)
+        used_up = self.subscription.used_up()
+        if used_up is not None:
+            return error_response(429, "rate_limit_error", RATE_LIMITED, used_up)
+        return None
+
     @staticmethod
     def _mid_system(request: web.Request, body: dict) -> bool:
         return body["model"] in MID_SYSTEM_MODELS and MID_SYSTEM_BETA in request[REC]["anthropic_beta"]
@@ -217,8 +243,13 @@ class AnthropicSim:
         if err:
             return err
         problem = validate_common(body, self._mid_system(request, body))
+        request[REC].update(tool_summary(body), rejected=problem)
         if problem:
             return error_response(400, "invalid_request_error", problem)
+        oauth = request[REC]["auth_kind"] == "oauth"
+        refused = self._subscription_refusal(body) if oauth else None
+        if refused is not None:
+            return refused
         stream = body.get("stream") is True
         fault = self.state.take_fault(body["model"])
         early = await pre_fault(request, fault, stream, self._fault_response)
@@ -226,7 +257,8 @@ class AnthropicSim:
             return early
         greeting = f"Hello from simulated Anthropic (model {body['model']})."
         msg = build_message(body, greeting, body["model"], new_id("msg_sim"), self.cache)
-        headers = {"request-id": new_id("req_sim"), **ratelimit_headers(49, 60)}
+        usage = self.subscription.use() if oauth else ratelimit_headers(49, 60)
+        headers = {"request-id": new_id("req_sim"), **usage}
         if not stream:
             return web.json_response(msg, headers=headers)
         return await self._stream(request, msg, headers, fault)
@@ -258,26 +290,10 @@ class AnthropicSim:
         err = self._auth(request)
         if err:
             return err
-        q = request.query
-        try:
-            limit = int(q.get("limit", 20))
-        except ValueError:
-            limit = 0
-        if not 1 <= limit <= 1000:
-            return error_response(400, "invalid_request_error", "limit: Input should be between 1 and 1000")
-        ids = [m["id"] for m in self.models]
-        if "before_id" in q:
-            end = ids.index(q["before_id"]) if q["before_id"] in ids else 0
-            start = max(0, end - limit)
-            page, has_more = self.models[start:end], start > 0
-        else:
-            start = ids.index(q["after_id"]) + 1 if q.get("after_id") in ids else (
-                len(ids) if "after_id" in q else 0)
-            page, has_more = self.models[start:start + limit], start + limit < len(ids)
-        return web.json_response({"data": page, "has_more": has_more,
-                                  "first_id": page[0]["id"] if page else None,
-                                  "last_id": page[-1]["id"] if page else None},
-                                 headers={"request-id": new_id("req_sim")})
+        page = model_page(self.models, request.query)
+        if isinstance(page, str):
+            return error_response(400, "invalid_request_error", page)
+        return web.json_response(page, headers={"request-id": new_id("req_sim")})
 
     async def get_model(self, request: web.Request) -> web.Response:
         err = self._auth(request)
@@ -291,12 +307,3 @@ class AnthropicSim:
 
 def _sse(event: str, data: dict) -> bytes:
     return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
-
-
-def _created_at(model_id: str, position: int) -> str:
-    """RFC 3339 release time: the id's date suffix, else one derived from the list order."""
-    m = re.search(r"(\d{4})(\d{2})(\d{2})$", model_id)
-    if m:
-        return f"{m[1]}-{m[2]}-{m[3]}T00:00:00Z"
-    return (datetime(2026, 10, 1, tzinfo=timezone.utc) - timedelta(days=30 * position)).strftime(
-        "%Y-%m-%dT%H:%M:%SZ")

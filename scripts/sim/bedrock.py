@@ -38,6 +38,7 @@ from scripts.sim.messages import (
     build_message,
     message_events,
     new_id,
+    tool_summary,
     validate_common,
 )
 from scripts.sim.sigv4 import SigV4Checker
@@ -236,6 +237,7 @@ class BedrockSim:
             problem = problem or validate_invoke(body, self.betas, entry["anthropic_id"])
         else:
             problem = validate_invoke(body, self.betas, entry["anthropic_id"])
+        request[REC].update(tool_summary(body or {}), rejected=problem)
         if problem:
             return None, None, invalid(problem)
         fault = self.state.take_fault(request[REC]["model"])

@@ -90,12 +90,27 @@ def converse_to_messages(body: dict) -> tuple:
             out[dst] = inference[src]
     if body.get("system"):
         out["system"] = _blocks(body["system"])
+    extra = body.get("additionalModelRequestFields") or {}
     if body.get("toolConfig"):
         out["tools"], choice = _tools(body["toolConfig"])
         if choice:
             out["tool_choice"] = choice
-    out.update(body.get("additionalModelRequestFields") or {})  # e.g. thinking, top_k, anthropic_beta
+            conflict = _tool_choice_conflict(body["toolConfig"], extra)
+            if conflict:
+                return None, conflict
+    out.update(extra)  # e.g. thinking, top_k, anthropic_beta
     return out, None
+
+
+def _tool_choice_conflict(tool_config: dict, extra: dict) -> Optional[str]:
+    """Bedrock refuses a tool_choice type in the additional fields next to toolConfig.toolChoice
+    (BerriAI/litellm issue #36536 quotes this answer)."""
+    passed = extra.get("tool_choice")
+    if not (isinstance(passed, dict) and "type" in passed):
+        return None
+    kind = next(iter(tool_config["toolChoice"]), "auto")
+    return (f"The additional field tool_choice/type conflicts with the existing field "
+            f"toolConfig.toolChoice.{kind}. Remove tool_choice/type and try again.")
 
 
 def _converse_block(block: dict) -> dict:

@@ -7,7 +7,7 @@ time through the control API mounted on every simulator port:
                           "models": [...], "exception": "throttlingException", "after": N}
     GET  /_sim/requests  -> [{upstream, method, path, model, stream, auth_kind,
                               status, fault, t, ...}]
-    POST /_sim/reset     clears records and the fault
+    POST /_sim/reset     clears records and the fault (and the Anthropic subscription state)
     GET  /_sim/health    -> {"status": "ok", "upstream": ...}
 
 Semantics: a fault applies to inference requests only (Anthropic /v1/messages;
@@ -107,6 +107,7 @@ class SimState:
         self.upstream = upstream
         self.fault = fault
         self.records: collections.deque = collections.deque(maxlen=MAX_RECORDS)
+        self.on_reset: list = []  # more of the simulator's state that /_sim/reset clears
 
     def take_fault(self, model: Optional[str]) -> Optional[Fault]:
         """Return the fault to apply to this request, consuming one use of its count."""
@@ -129,6 +130,8 @@ class SimState:
     def reset(self) -> None:
         self.records.clear()
         self.fault = None
+        for clear in self.on_reset:
+            clear()
 
 
 def control_routes(state: SimState) -> list:
@@ -271,3 +274,10 @@ class SimControl:
 
     def health(self) -> dict:
         return self._call("GET", "/_sim/health")
+
+    def subscription(self, **spec) -> dict:
+        """Anthropic only: the subscription rules and usage windows (see sim/subscription.py)."""
+        return self._call("POST", "/_sim/subscription", spec)
+
+    def subscription_state(self) -> dict:
+        return self._call("GET", "/_sim/subscription")

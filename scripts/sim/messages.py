@@ -158,11 +158,20 @@ def _validate_tools(body: dict) -> Optional[str]:
             return f"tools.{i}.custom.input_schema: Field required"
     choice = body.get("tool_choice")
     if choice is not None:
+        if isinstance(choice, dict) and "type" not in choice:
+            # Bedrock's answer to a tool_choice without one (BerriAI/litellm issues #22637, #34276)
+            return "tool_choice.type: Field required"
         if not isinstance(choice, dict) or choice.get("type") not in ("auto", "any", "tool", "none"):
             return "tool_choice: Input tag does not match any of the expected tags"
         if choice["type"] == "tool" and choice.get("name") not in [t["name"] for t in tools]:
             return f"tool_choice.name: tool `{choice.get('name')}` not found in `tools`"
     return None
+
+
+def tool_summary(body: dict) -> dict:
+    """What a request says about tools, for the simulators' request log (tests read it)."""
+    tools = body.get("tools") if isinstance(body.get("tools"), list) else []
+    return {"tools": [t.get("name") for t in tools if isinstance(t, dict)], "tool_choice": body.get("tool_choice")}
 
 
 def thinking_on(body: dict) -> bool:

@@ -29,6 +29,7 @@ class Simulators:
     process: subprocess.Popen
     anthropic_url: str
     bedrock_url: str
+    urls: Dict[str, str] = field(default_factory=dict)  # every simulator's, optional ones included
 
     @property
     def anthropic(self) -> SimControl:
@@ -52,7 +53,7 @@ def start_simulators(extra_args: Iterable[str] = ()) -> Simulators:
         process.kill()
         raise RuntimeError(f"simulators did not start: {line!r}")
     urls = dict(part.split("=", 1) for part in line.split()[2:])
-    return Simulators(process, urls["anthropic"], urls["bedrock"])
+    return Simulators(process, urls["anthropic"], urls["bedrock"], urls)
 
 
 @dataclass
@@ -98,17 +99,25 @@ def write_env(path: Path, values: Dict[str, str]) -> None:
     path.chmod(0o600)
 
 
-def start_stack(workdir: Path, *, oauth: bool = False, sim_args: Iterable[str] = (),
+CREDENTIALS = {"api_key": ("ANTHROPIC_API_KEY", API_KEY), "token": ("CLAUDE_CODE_OAUTH_TOKEN", OAUTH_TOKEN)}
+
+
+def start_stack(workdir: Path, *, credentials: Iterable[str] = ("api_key",), sim_args: Iterable[str] = (),
                 extra_env: Optional[Dict[str, str]] = None, anthropic_base: Optional[str] = None,
-                dotenv_extra: Optional[Dict[str, str]] = None, sims: Optional[Simulators] = None) -> Stack:
+                sims: Optional[Simulators] = None, env_values: Optional[Dict[str, str]] = None,
+                shared_sims: Optional[Simulators] = None) -> Stack:
     """Simulators + a proxy started by `scripts.proxy up`; call .stop() when done.
 
-    anthropic_base: ANTHROPIC_API_BASE for the .env instead of the simulator (e.g. a closed
-    port, for "connection refused"); the .env wins over extra_env for that variable.
-    dotenv_extra: more .env lines (REDIS_URL, GATEWAY_WORKERS). sims: simulators another
-    stack started (two proxy instances in front of the same upstreams); that stack stops them."""
+    credentials: which Anthropic credentials the .env holds ("api_key", "token": the
+    subscription token). anthropic_base: ANTHROPIC_API_BASE for the .env instead of the
+    simulator (e.g. a closed port, for "connection refused"); the .env wins over extra_env
+    for that variable. sims: simulators already running (the stack then owns them),
+    instead of new ones. env_values: more .env lines (provider settings the proxy reads,
+    which only .env passes to it: the proxy's environment is sealed from the calling shell).
+    shared_sims: simulators another stack started and stops (two proxy instances in front of
+    the same upstreams)."""
     workdir.mkdir(parents=True, exist_ok=True)
-    shared_sims = sims is not None
+    sims = shared_sims or sims
     sims = sims or start_simulators(sim_args)
     port = free_port()
     dotenv = {
@@ -119,8 +128,8 @@ def start_stack(workdir: Path, *, oauth: bool = False, sim_args: Iterable[str] =
         "AWS_REGION": "us-west-2",
         "AWS_ACCESS_KEY_ID": AWS_ACCESS_KEY,
         "AWS_SECRET_ACCESS_KEY": AWS_SECRET_KEY,
-        ("CLAUDE_CODE_OAUTH_TOKEN" if oauth else "ANTHROPIC_API_KEY"): OAUTH_TOKEN if oauth else API_KEY,
-        **(dotenv_extra or {}),
+        **dict(CREDENTIALS[name] for name in credentials),
+        **(env_values or {}),
     }
     write_env(workdir / ".env", dotenv)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "AWS_", "CLAUDE_CODE_"))}

@@ -5,11 +5,17 @@
         [--bedrock-fault MODE[,...][,exception=serviceUnavailableException]]
         [--anthropic-api-key KEY ...] [--anthropic-oauth-token TOKEN ...]
         [--anthropic-models id,id] [--bedrock-models id,id]
+        [--anthropic-claude-code-only invalid_request|rate_limit|off]
         [--bedrock-access-key AKID --bedrock-secret-key SECRET] [--bedrock-expired-token TOKEN ...]
         [--bedrock-profile-prefixes REGION=global[,us] ...] [--bedrock-deny-action ListFoundationModels ...]
+        [--chatgpt-port P] [--copilot-port P] [--auto-approve-logins]
+        [--intercept-port P --intercept-dir DIR]
 
 Port 0 picks a free port. When both listen it prints one line to stdout:
     SIMULATORS READY anthropic=http://127.0.0.1:P bedrock=http://127.0.0.1:Q
+followed by chatgpt=, copilot= and intercept= URLs for the optional simulators
+(scripts/sim/logins.py: ChatGPT and Copilot sign-in and APIs, and the HTTPS proxy that
+reaches the sign-in host LiteLLM hard-codes).
 and runs until SIGTERM/SIGINT, then exits 0. "Connection refused" needs no
 simulator: point the client at a port nothing listens on.
 
@@ -29,6 +35,8 @@ from aiohttp import web
 from scripts.sim.anthropic import AnthropicSim
 from scripts.sim.bedrock import BedrockSim
 from scripts.sim.faults import parse_fault_arg
+from scripts.sim.logins import add_login_options, start_login_sims
+from scripts.sim.subscription import SHAPES
 
 
 def parse_args(argv: list) -> argparse.Namespace:
@@ -45,6 +53,9 @@ def parse_args(argv: list) -> argparse.Namespace:
     p.add_argument("--anthropic-oauth-token", action="append", default=[],
                    help="accept only these OAuth tokens (default: any sk-ant-oat* token)")
     p.add_argument("--anthropic-models", type=_csv, help="comma-separated model ids")
+    p.add_argument("--anthropic-claude-code-only", choices=SHAPES,
+                   help="how a subscription token answers requests that are not Claude Code's "
+                        "(default invalid_request: 400)")
     p.add_argument("--bedrock-models", type=_csv, help="comma-separated Bedrock model ids")
     p.add_argument("--bedrock-access-key", help="with --bedrock-secret-key: verify SigV4 signatures")
     p.add_argument("--bedrock-secret-key")
@@ -54,6 +65,7 @@ def parse_args(argv: list) -> argparse.Namespace:
                    help="REGION=geo[,geo]: inference-profile prefixes that region offers, e.g. us-east-1=global")
     p.add_argument("--bedrock-deny-action", action="append", default=[],
                    help="answer this control-plane operation (e.g. ListFoundationModels) with AccessDeniedException")
+    add_login_options(p)
     args = p.parse_args(argv)
     if bool(args.bedrock_access_key) != bool(args.bedrock_secret_key):
         p.error("--bedrock-access-key and --bedrock-secret-key go together")
@@ -80,7 +92,8 @@ def _prefixes(text: str) -> tuple:
 
 def build_sims(args: argparse.Namespace) -> tuple:
     anthropic = AnthropicSim(models=args.anthropic_models, api_keys=args.anthropic_api_key,
-                             oauth_tokens=args.anthropic_oauth_token, fault=args.anthropic_fault)
+                             oauth_tokens=args.anthropic_oauth_token, fault=args.anthropic_fault,
+                             claude_code_only=args.anthropic_claude_code_only)
     creds = (args.bedrock_access_key, args.bedrock_secret_key) if args.bedrock_access_key else None
     bedrock = BedrockSim(models=args.bedrock_models, credentials=creds,
                          expired_tokens=args.bedrock_expired_token or ("expired-token",),
@@ -90,7 +103,8 @@ def build_sims(args: argparse.Namespace) -> tuple:
 
 
 async def start(args: argparse.Namespace) -> tuple:
-    """Start both servers; returns (runners, anthropic_url, bedrock_url, sims)."""
+    """Start both servers (and the optional login simulators, into args.extra_urls);
+    returns (runners, anthropic_url, bedrock_url, sims)."""
     sims = build_sims(args)
     runners, urls = [], []
     for sim, port in zip(sims, (args.anthropic_port, args.bedrock_port)):
@@ -102,6 +116,7 @@ async def start(args: argparse.Namespace) -> tuple:
         bound = site._server.sockets[0].getsockname()[1]  # the port actually chosen for port 0
         runners.append(runner)
         urls.append(f"http://{args.host}:{bound}")
+    runners += await start_login_sims(args)
     return runners, urls[0], urls[1], sims
 
 
@@ -111,7 +126,8 @@ async def _serve(args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    print(f"SIMULATORS READY anthropic={a_url} bedrock={b_url}", flush=True)
+    extra = "".join(f" {name}={url}" for name, url in args.extra_urls.items())
+    print(f"SIMULATORS READY anthropic={a_url} bedrock={b_url}{extra}", flush=True)
     await stop.wait()
     for runner in runners:
         await runner.cleanup()
