@@ -18,8 +18,9 @@ from scripts.core.errors import ToolkitError
 from scripts.gateway import process, readiness
 
 # Until `make down`'s drain is shared (gateway/process.py), the old proxy gets this long to
-# finish its requests in flight after SIGTERM before it is killed.
-DRAIN_SECONDS = 30.0
+# finish its requests in flight after SIGTERM before it is killed: a stream silent for
+# GATEWAY_STREAM_TIMEOUT (120 s) has failed anyway.
+DRAIN_SECONDS = 150.0
 
 
 def _new_proxy_died(child) -> str:

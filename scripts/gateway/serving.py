@@ -141,11 +141,13 @@ class Workers:
                 os._exit(code)
         self.started[pid] = time.monotonic()
 
-    def _stop(self, signum: int, _frame: object) -> None:
+    def _stop(self, _signum: int, _frame: object) -> None:
+        """Pass a stop on as SIGTERM: a Ctrl-C already reached the workers (same process
+        group), and a second SIGINT would make Uvicorn cut their requests short."""
         self.stopping = True
         for pid in list(self.started):
             try:
-                os.kill(pid, signum)
+                os.kill(pid, signal.SIGTERM)
             except ProcessLookupError:
                 continue
 
@@ -172,7 +174,8 @@ class Workers:
                 continue
             lived = time.monotonic() - born
             print(f"gateway: worker {pid} exited ({_describe(status)}) after {lived:.0f}s", file=sys.stderr, flush=True)
-            multiprocess.mark_process_dead(pid)  # its live gauges leave /metrics
+            if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+                multiprocess.mark_process_dead(pid)  # its live gauges leave /metrics
             if lived < MIN_WORKER_LIFE:
                 code = 1
                 self._stop(signal.SIGTERM, None)
