@@ -1,6 +1,7 @@
 """The side-by-side part of `make bench` without a proxy: peers forced onto the loopback
 address (real node), a peer that cannot be had is skipped with the reason, the load
 generator stops on a condition, the table."""
+import os
 import shutil
 import socket
 import subprocess
@@ -9,7 +10,7 @@ import time
 import pytest
 
 from scripts import bench
-from scripts.perf import peers, sidebyside
+from scripts.perf import peers, proc, sidebyside
 from scripts.perf.load import Target, run
 from scripts.sim.sandbox import API_KEY, start_simulators
 
@@ -77,6 +78,11 @@ def test_load_stops_when_told(sims):
     assert result.wall < 5
 
 
+def test_pss_splits_what_rss_counts_whole():
+    own = [os.getpid()]
+    assert 0 < proc.pss_mb(own) <= proc.peak_rss_mb(own)
+
+
 def test_table_has_a_column_each_and_ratios_to_one_worker():
     target = Target("x", "http://127.0.0.1:1/", {}, {})
     columns = [sidebyside.Column(name, target, list, None, "", "") for name in ("direct", "proxy, 1 worker", "peer")]
@@ -88,3 +94,5 @@ def test_table_has_a_column_each_and_ratios_to_one_worker():
     throughput = next(line for line in text.splitlines() if line.startswith("16 clients throughput"))
     assert "1000 (20.00x)" in throughput and "200 (4.00x)" in throughput
     assert "0 failed of 900 requests" in text and "claude-code-router skipped: why" in text
+    assert "failed requests across make restart 0" in text and "primary calls in a 429 window 1" in text
+    assert "1 client overhead p50 +0.0 ms" in text

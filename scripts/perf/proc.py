@@ -58,6 +58,21 @@ def peak_rss_mb(pids: List[int]) -> Optional[float]:
     return total_kb / 1024
 
 
+def pss_mb(pids: List[int]) -> Optional[float]:
+    """Sum of the processes' proportional set sizes (shared pages split between their
+    users, so forked workers are not counted twice), in MiB; None off Linux."""
+    if not PROC.is_dir():
+        return None
+    total_kb = 0
+    for pid in pids:
+        try:
+            rollup = (PROC / str(pid) / "smaps_rollup").read_text()
+        except OSError:
+            continue
+        total_kb += sum(int(line.split()[1]) for line in rollup.splitlines() if line.startswith("Pss:"))
+    return total_kb / 1024
+
+
 def _listening_inodes(port: int) -> set:
     inodes = set()
     for table in ("tcp", "tcp6"):

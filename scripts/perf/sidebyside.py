@@ -70,6 +70,7 @@ def medians(column: Column) -> None:
     pids = column.pids()
     column.figures["rss_mb"] = proc.peak_rss_mb(pids) or 0
     column.figures["worker_rss_mb"] = max((proc.peak_rss_mb([p]) or 0) for p in pids)
+    column.figures["pss_mb"] = proc.pss_mb(pids) or 0
     if column.start_s is not None:
         column.figures["start_s"] = column.start_s
 
@@ -172,6 +173,7 @@ FIGURES = [  # key, label, format
     ("start_s", "start to first answer (s)", "{:.1f}"),
     ("rss_mb", "peak RSS, all processes (MiB)", "{:.0f}"),
     ("worker_rss_mb", "peak RSS, largest process (MiB)", "{:.0f}"),
+    ("pss_mb", "memory now, shared pages split (PSS, MiB)", "{:.0f}"),
     ("window_calls", "primary calls in a 429 window (11 requests)", "{:.0f}"),
     ("window_answered", "  of the 11, answered (200)", "{:.0f}"),
     ("failed", "failed requests in the load runs", "{:.0f}"),
@@ -201,8 +203,38 @@ def render(result: dict, clients: int, rounds: int) -> str:
                      f"the restart took {restart['restart_s']:.1f}s")
     else:
         lines.append(f"\nmake restart under {RESTART_CLIENTS} clients: the restart itself failed")
+    lines += targets(result)
     lines += [f"  - {note}" for note in result["notes"]]
     return "\n".join(lines)
+
+
+def targets(result: dict) -> List[str]:
+    """Issue 17's targets, judged on this run (a missing column or figure: not judged)."""
+    by_name = {c.name: c.figures for c in result["columns"]}
+    direct, one, two = by_name.get("direct", {}), by_name.get("proxy, 1 worker", {}), \
+        by_name.get("proxy, 2 workers + Redis", {})
+    checks = []
+    if one.get("rps") and two.get("rps"):
+        checks.append((f"2 workers + Redis throughput {two['rps'] / one['rps']:.2f}x of 1 worker", ">= 2.5x",
+                       two["rps"] / one["rps"] >= 2.5))
+    if one.get("p50_ms") is not None and direct.get("p50_ms") is not None:
+        added = one["p50_ms"] - direct["p50_ms"]
+        checks.append((f"1 client overhead p50 +{added:.1f} ms", "<= 5 ms", added <= 5))
+    if one.get("start_s") is not None:
+        checks.append((f"start to first answer {one['start_s']:.1f} s", "<= 4 s", one["start_s"] <= 4))
+    workers = [c for c in (one, two) if c.get("worker_rss_mb")]
+    if workers:
+        largest = max(c["worker_rss_mb"] for c in workers)
+        checks.append((f"peak RSS per worker {largest:.0f} MiB", "<= 300 MiB", largest <= 300))
+    if result["restart"].get("restart_failed", -1) >= 0:
+        failed = result["restart"]["restart_failed"]
+        checks.append((f"failed requests across make restart {failed:.0f}", "= 0", failed == 0))
+    calls = [c["window_calls"] for c in (one, two) if "window_calls" in c]
+    if calls:
+        checks.append((f"primary calls in a 429 window {', '.join(f'{n:.0f}' for n in calls)}", "= 1",
+                       all(n == 1 for n in calls)))
+    return ["", "targets (issue 17):"] + [f"  {text:<58} {goal:<10} {'met' if ok else 'MISSED'}"
+                                          for text, goal, ok in checks]
 
 
 def as_json(result: dict) -> dict:
