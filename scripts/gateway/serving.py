@@ -2,15 +2,15 @@
 has SO_REUSEPORT, in one process or in several workers forked after LiteLLM's imports.
 
 Why not `uvicorn.run(workers=N)`, which LiteLLM's CLI calls:
-- Uvicorn's workers share one listening socket; asyncio accepts every pending connection
-  of the backlog on each wake-up, so under keep-alive clients one worker took all 16
-  connections in 3 of 4 runs (issue 17). Here each worker binds a socket of its own in
-  one SO_REUSEPORT group, and the kernel spreads connections over them by address hash.
-- Uvicorn spawns fresh workers that import LiteLLM again (7-8 s of CPU each); these are
-  forked after the import, so start-up costs one import whatever the worker count, and
-  the imported code's pages are shared.
+- Uvicorn spawns fresh workers that import LiteLLM again: 23 s of start-up CPU for 2
+  workers against 9 s here, where the workers are forked after the import (its pages
+  are then shared).
+- Uvicorn's workers share one listening socket, and which of them accepts depends on who
+  wakes first (asyncio accepts a whole backlog per wake-up): issue 17 saw one worker take
+  all 16 keep-alive connections in 3 of 4 runs. Here each worker binds a socket of its
+  own in one SO_REUSEPORT group, and the kernel spreads connections by address hash.
 - A new proxy can bind the same port while the old one still listens: a restart starts
-  the new one, waits until it answers, then drains the old one (gateway/handover.py).
+  the new one, waits until it listens, then drains the old one (gateway/handover.py).
 
 The socket is bound but not listening until Uvicorn serves (asyncio calls listen()
 after LiteLLM's start-up event), so the kernel never queues a connection on a worker
