@@ -28,8 +28,17 @@ FILE_OR_SHELL = (
 SCRUBBED_FROM_PROXY = (
     "ANTHROPIC_BASE_URL", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY",
     "ANTHROPIC_API_BASE", "CLAUDE_CODE_OAUTH_TOKEN", "LITELLM_MASTER_KEY",
-    "AWS_BEDROCK_RUNTIME_ENDPOINT",
+    "AWS_BEDROCK_RUNTIME_ENDPOINT", "OLLAMA_ALLOW_KEYLESS",
 )
+# Opt-in: Ollama routes answer loopback clients that send no key (scripts/gateway/format_routes.py).
+# Read from .env only, so no shell export can switch authentication off.
+OLLAMA_KEYLESS = "OLLAMA_ALLOW_KEYLESS"
+TRUE_WORDS = ("1", "true", "yes", "on")
+
+
+def flag(value: Optional[str]) -> bool:
+    """A yes/no setting: 1, true, yes or on (any case) mean yes; anything else no."""
+    return (value or "").strip().lower() in TRUE_WORDS
 
 
 def mask(secret: Optional[str]) -> str:
@@ -92,6 +101,16 @@ class Settings:
             return ipaddress.ip_address(self.host).is_loopback
         except ValueError:
             return self.host == "localhost"
+
+    @property
+    def ollama_keyless(self) -> bool:
+        return flag(self.get(OLLAMA_KEYLESS))
+
+    def check_keyless_bind(self) -> None:
+        """Key-less Ollama routes are for this machine only: never on a reachable address."""
+        if self.ollama_keyless and not self.is_loopback:
+            raise ToolkitError(f"{OLLAMA_KEYLESS} needs a loopback LITELLM_HOST (now {self.host}): "
+                               f"remove {OLLAMA_KEYLESS} from .env or set LITELLM_HOST=127.0.0.1")
 
     def validate(self) -> "Settings":
         """Check what the proxy cannot start without; each error names the fix."""
