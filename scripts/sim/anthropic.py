@@ -44,6 +44,7 @@ from scripts.sim.messages import (
     new_id,
     validate_common,
 )
+from scripts.sim.summary import request_summary
 
 ALLOWED_KEYS = {"model", "messages", "max_tokens", "system", "metadata", "stop_sequences",
                 "stream", "temperature", "top_p", "top_k", "tools", "tool_choice", "thinking",
@@ -178,6 +179,7 @@ class AnthropicSim:
             return None, error_response(400, "invalid_request_error", "Request body must be a JSON object")
         rec = request[REC]
         rec["model"], rec["stream"] = body.get("model"), body.get("stream") is True
+        rec["request"] = request_summary(body)
         for field in required:
             if field not in body:
                 return None, error_response(400, "invalid_request_error", f"{field}: Field required")
