@@ -299,3 +299,8 @@ def test_gemini_snake_case_tool_schemas_are_renamed_for_litellm():
     assert body["tools"][0]["functionDeclarations"] == [{"name": "f", "parametersJsonSchema": {"type": "object"}},
                                                         {"name": "g", "parameters": {"type": "OBJECT"}}]
     format_routes.camel_case_tool_schemas([])  # not an object: left alone
+
+
+def test_only_json_objects_reach_litellm():
+    assert format_routes.is_object_or_empty(b"") and format_routes.is_object_or_empty(b'  {"model": 1}')
+    assert not format_routes.is_object_or_empty(b'["a"]') and not format_routes.is_object_or_empty(b'"x"')

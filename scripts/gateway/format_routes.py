@@ -112,6 +112,13 @@ def error_response(status: int, message: Any, headers: Any = None) -> JSONRespon
     return JSONResponse(ollama.error_body(message), status_code=status, headers=headers or None)
 
 
+def is_object_or_empty(body: bytes) -> bool:
+    """A body that cannot be a JSON object (an array, a string) without parsing it: Starlette
+    keeps the bytes for LiteLLM's reader, which parses them once."""
+    start = body.lstrip()[:1]
+    return start in (b"", b"{")
+
+
 def _status(code: Any) -> int:
     return int(code) if str(code).isdigit() and 400 <= int(code) < 600 else 500
 
@@ -131,6 +138,8 @@ def _route_class(server: ModuleType, keyless: bool) -> type:
                     return error_response(401, NO_KEY)
                 body_is_json(request.scope)
                 request.__dict__.pop("_headers", None)  # Starlette caches the headers it parsed
+                if not is_object_or_empty(await request.body()):  # LiteLLM's auth fails with a 500 on those
+                    return error_response(400, "the request body must be a JSON object")
                 try:
                     return await handler(request)
                 except ollama.OllamaError as exc:

@@ -96,11 +96,13 @@ def write_env(path: Path, values: Dict[str, str]) -> None:
 
 
 def start_stack(workdir: Path, *, oauth: bool = False, sim_args: Iterable[str] = (),
-                extra_env: Optional[Dict[str, str]] = None, anthropic_base: Optional[str] = None) -> Stack:
+                extra_env: Optional[Dict[str, str]] = None, anthropic_base: Optional[str] = None,
+                dotenv_extra: Optional[Dict[str, str]] = None) -> Stack:
     """Simulators + a proxy started by `scripts.proxy up`; call .stop() when done.
 
     anthropic_base: ANTHROPIC_API_BASE for the .env instead of the simulator (e.g. a closed
-    port, for "connection refused"); the .env wins over extra_env for that variable."""
+    port, for "connection refused"); the .env wins over extra_env for that variable.
+    dotenv_extra: more lines for the stack's .env (settings read from .env only)."""
     workdir.mkdir(parents=True, exist_ok=True)
     sims = start_simulators(sim_args)
     port = free_port()
@@ -114,7 +116,7 @@ def start_stack(workdir: Path, *, oauth: bool = False, sim_args: Iterable[str] =
         "AWS_SECRET_ACCESS_KEY": AWS_SECRET_KEY,
         ("CLAUDE_CODE_OAUTH_TOKEN" if oauth else "ANTHROPIC_API_KEY"): OAUTH_TOKEN if oauth else API_KEY,
     }
-    write_env(workdir / ".env", dotenv)
+    write_env(workdir / ".env", {**dotenv, **(dotenv_extra or {})})
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "AWS_", "CLAUDE_CODE_"))}
     env.update({
         "GATEWAY_ENV_FILE": str(workdir / ".env"),
