@@ -141,7 +141,7 @@ def test_smoke_script_passes_against_a_running_proxy(stack):
     stack.reset()
     result = run_smoke(stack, "all")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.count("PASS") == 6 and "FAIL" not in result.stdout
+    assert result.stdout.count("PASS") == 12 and "FAIL" not in result.stdout  # formats: tests/test_e2e_formats.py
     assert "fallback: primary unreachable, answered by bedrock/" in result.stdout
     assert any(r["path"].startswith("/v1/messages") and r["stream"] for r in stack.sims.anthropic.requests())
 

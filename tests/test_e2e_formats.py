@@ -3,12 +3,16 @@
 Each answer normal (Anthropic) and with Anthropic answering 429 (the same request
 answered by Bedrock), checked in the simulators' request logs. One proxy for the module.
 """
+import subprocess
+
 import ollama
 import pytest
 from e2e_formats import MODES, NORMAL_MODEL, Models, assert_answered, mode_context
 from google import genai
 from google.genai import types
 from harness import start_stack
+
+from scripts.core.paths import PROJECT_DIR
 
 pytestmark = pytest.mark.e2e
 TOOL_PROMPT = "Please use the tool for Paris."
@@ -154,7 +158,32 @@ def test_genai_function_call_round_trip(stack, models, mode, api_version):
     assert_answered(stack, models.upstream[model], mode, [second.text], 2)
 
 
+def test_both_libraries_configured_by_environment_alone(stack, monkeypatch):
+    """What README tells users: OLLAMA_HOST + OLLAMA_API_KEY, GOOGLE_GEMINI_BASE_URL + GEMINI_API_KEY."""
+    stack.reset()
+    monkeypatch.setenv("OLLAMA_HOST", stack.base_url)
+    monkeypatch.setenv("OLLAMA_API_KEY", stack.master_key)
+    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", stack.base_url)
+    monkeypatch.setenv("GEMINI_API_KEY", stack.master_key)
+    monkeypatch.delenv("GOOGLE_API_KEY", raising=False)
+    reply = ollama.Client().chat(model=NORMAL_MODEL, messages=[{"role": "user", "content": "Say hello"}])
+    client = genai.Client()
+    text = client.models.generate_content(model=NORMAL_MODEL, contents="Say hello").text
+    assert_answered(stack, Models().upstream[NORMAL_MODEL], "normal", [reply.message.content, text], 2)
+
+
 def test_genai_count_tokens_on_v1(stack):
     client = gemini(stack, None)  # held: a dropped genai.Client closes its connection pool
     counted = client.models.count_tokens(model=NORMAL_MODEL, contents="Say hello")
     assert counted.total_tokens > 0
+
+
+def test_smoke_script_checks_the_formats_against_a_running_proxy(stack):
+    stack.reset()
+    result = subprocess.run(["bash", "test-proxy.sh", "formats"], cwd=PROJECT_DIR, env=stack.env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("PASS") == 6 and "FAIL" not in result.stdout
+    assert "Ollama /api/chat fallback: primary unreachable, answered by bedrock/" in result.stdout
+    paths = [r["path"] for r in stack.sims.anthropic.requests()]
+    assert paths.count("/v1/messages") == 4  # chat, generate, Gemini v1 and v1beta reached Anthropic

@@ -195,7 +195,8 @@ def test_when_both_upstreams_fail_the_error_is_ollamas_shape(http, stack, models
     stack.sims.anthropic.set_fault("500", retry_after=60)
     stack.sims.bedrock.set_fault("500")
     try:
-        reply = post(http, "/api/chat", {"model": name, "stream": stream, "messages": [{"role": "user", "content": "hi"}]})
+        reply = post(http, "/api/chat", {"model": name, "stream": stream,
+                                         "messages": [{"role": "user", "content": "hi"}]})
     finally:
         stack.sims.anthropic.clear_fault()
         stack.sims.bedrock.clear_fault()
