@@ -3,6 +3,7 @@ according to the simulators' own request logs (not the proxy's word)."""
 import contextlib
 from typing import Iterator, List
 
+import pytest
 from e2e_matrix import upstream_models
 
 NORMAL_MODEL = "claude-sonnet-4-5"  # never faulted: the normal mode's model
@@ -25,6 +26,12 @@ class Models:
         if name is None:
             raise RuntimeError("no unfaulted model left in config.yaml for another 429 test")
         return name
+
+
+@pytest.fixture(scope="module")
+def models() -> Models:
+    """One pool per test module (each module has its own proxy, so its own cooldowns)."""
+    return Models()
 
 
 @contextlib.contextmanager

@@ -7,7 +7,7 @@ import subprocess
 
 import ollama
 import pytest
-from e2e_formats import MODES, NORMAL_MODEL, Models, assert_answered, mode_context
+from e2e_formats import MODES, NORMAL_MODEL, assert_answered, mode_context, models  # noqa: F401 (a fixture)
 from google import genai
 from google.genai import types
 from harness import start_stack
@@ -23,11 +23,6 @@ def stack(tmp_path_factory):
     running = start_stack(tmp_path_factory.mktemp("e2e-formats"))
     yield running
     running.stop()
-
-
-@pytest.fixture(scope="module")
-def models():
-    return Models()
 
 
 @pytest.fixture(scope="module")
@@ -158,7 +153,7 @@ def test_genai_function_call_round_trip(stack, models, mode, api_version):
     assert_answered(stack, models.upstream[model], mode, [second.text], 2)
 
 
-def test_both_libraries_configured_by_environment_alone(stack, monkeypatch):
+def test_both_libraries_configured_by_environment_alone(stack, models, monkeypatch):
     """What README tells users: OLLAMA_HOST + OLLAMA_API_KEY, GOOGLE_GEMINI_BASE_URL + GEMINI_API_KEY."""
     stack.reset()
     monkeypatch.setenv("OLLAMA_HOST", stack.base_url)
@@ -169,7 +164,7 @@ def test_both_libraries_configured_by_environment_alone(stack, monkeypatch):
     reply = ollama.Client().chat(model=NORMAL_MODEL, messages=[{"role": "user", "content": "Say hello"}])
     client = genai.Client()
     text = client.models.generate_content(model=NORMAL_MODEL, contents="Say hello").text
-    assert_answered(stack, Models().upstream[NORMAL_MODEL], "normal", [reply.message.content, text], 2)
+    assert_answered(stack, models.upstream[NORMAL_MODEL], "normal", [reply.message.content, text], 2)
 
 
 def test_genai_count_tokens_on_v1(stack):

@@ -8,7 +8,7 @@ import json
 
 import httpx
 import pytest
-from e2e_formats import ANTHROPIC_GREETING, BEDROCK_GREETING, NORMAL_MODEL, Models
+from e2e_formats import ANTHROPIC_GREETING, BEDROCK_GREETING, NORMAL_MODEL, models  # noqa: F401 (a fixture)
 from harness import start_stack
 
 from scripts.observability import metrics
@@ -25,11 +25,6 @@ def stack(tmp_path_factory):
     running = start_stack(tmp_path_factory.mktemp("e2e-ollama-http"), dotenv_extra={"OLLAMA_ALLOW_KEYLESS": "true"})
     yield running
     running.stop()
-
-
-@pytest.fixture(scope="module")
-def models():
-    return Models()
 
 
 @pytest.fixture(scope="module")
