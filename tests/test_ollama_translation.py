@@ -31,12 +31,10 @@ def error_of(call, *args) -> ollama.OllamaError:
 
 # --- requests ------------------------------------------------------------------------------
 
-def test_chat_streams_by_default_and_asks_for_the_token_counts():
+def test_chat_streams_by_default():
     payload = chat(messages=[{"role": "user", "content": "hi"}])
-    assert payload == {"model": "claude-sonnet-4-5", "messages": [{"role": "user", "content": "hi"}],
-                       "stream": True, "stream_options": {"include_usage": True}}
+    assert payload == {"model": "claude-sonnet-4-5", "messages": [{"role": "user", "content": "hi"}], "stream": True}
     assert chat(messages=[], stream=False)["stream"] is False
-    assert "stream_options" not in chat(messages=[], stream=False)
     assert error_of(lambda: chat(messages=[], stream="yes")).message == "stream: expected true or false"
 
 

@@ -19,9 +19,10 @@ import time
 from types import ModuleType
 from typing import Any, Dict, List
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException  # FastAPI's is a subclass: both are caught
 
 from scripts.core import settings
 from scripts.gateway import ollama
@@ -41,7 +42,12 @@ def mount(server: ModuleType) -> None:
     if keyless:
         print(f"warning: {settings.OLLAMA_KEYLESS}: /api/* answers loopback clients without a key",
               file=sys.stderr, flush=True)
-    server.app.include_router(ollama_router(server, keyless))
+    routes = server.app.router.routes
+    # Starlette tries the routes in order (~1,000 here, a regex each): LiteLLM puts its busiest
+    # first (route_priority.py); Ollama's go right after them instead of at the very end.
+    from litellm.proxy.route_priority import HOT_ROUTE_PATHS  # loaded already: proxy_server imported it
+    at = next((i for i, r in enumerate(routes) if getattr(r, "path", None) not in HOT_ROUTE_PATHS), len(routes))
+    routes[at:at] = ollama_router(server, keyless).routes
 
 
 def add_gemini_routes(server: ModuleType) -> None:
@@ -208,6 +214,13 @@ def ollama_router(server: ModuleType, keyless: bool) -> APIRouter:
 async def _through_litellm(server: ModuleType, request: Request, fastapi_response: Response, user: Any,
                            payload: dict) -> Any:
     """LiteLLM's /v1/chat/completions path for `payload`, as its own Gemini routes call it."""
+    # The identity fields LiteLLM's /v1/chat/completions endpoint adds before the same call
+    # (spend and metrics per user, team and organisation).
+    metadata = payload.setdefault("metadata", {})
+    for field, key in (("user_id", "user_api_key_user_id"), ("team_id", "user_api_key_team_id"),
+                       ("org_id", "user_api_key_org_id")):
+        if getattr(user, field, None) is not None:
+            metadata[key] = getattr(user, field)
     processor = server.ProxyBaseLLMRequestProcessing(data=payload)
     try:
         return await processor.base_process_llm_request(
