@@ -51,7 +51,7 @@ def _format_rows(runner, clients: int) -> List[Row]:
             if anthropic is None or other is None:
                 continue
             cpu = runner.server_cpu
-            rows += [Row(section, f"{route} server CPU per request", "ms",
+            rows += [Row(section, f"{route} CPU per request", "ms",
                          cpu.get((stream, clients, "proxy")), cpu.get((stream, clients, name))),
                      Row(section, f"{route} throughput", "req/s", anthropic.rps, other.rps),
                      Row(section, f"{route} latency p50", "ms", _ms(percentile(anthropic.latencies, 50)),
