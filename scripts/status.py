@@ -128,6 +128,14 @@ def claude_row() -> str:
     return _row("Claude Code", f"{mode} (shell block in {', '.join(blocks)}; `make toggle-claude` switches)")
 
 
+def keyless_rows(cfg: settings_mod.Settings) -> List[str]:
+    """A warning while .env lets key-less Ollama clients in; nothing otherwise."""
+    if not cfg.ollama_keyless:
+        return []
+    return [_row("Ollama API", f"WARNING: {settings_mod.OLLAMA_KEYLESS} is on: /api/* answers any program on "
+                               "this machine without a key (remove it from .env and `make restart` to close)")]
+
+
 def models_row() -> str:
     try:
         config = configfile.load(paths.config_file())
@@ -194,6 +202,7 @@ def _body(argv: List[str]) -> int:
     rows += [anthropic_row(cfg), _row("tiers", tiers.describe_paths(cfg)),
              _row("AWS SSO", service_status.aws_login_summary(cfg))]
     rows += credentials.login_rows(everything=False) + [claude_row(), models_row()]
+    rows += keyless_rows(cfg)
     if not isinstance(answers["ready"], OSError):
         if cfg.subscription_token:
             rows.append(subscription_row(cfg, answers))

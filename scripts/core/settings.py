@@ -53,6 +53,15 @@ SYSTEM_PREFIXES_FOR_PROXY = ("LC_",)
 # other than GATEWAY_ENV_FILE into `make up`. PYTHON_DOTENV_DISABLED (python-dotenv
 # >= 1.2) does the same for any other library's load_dotenv().
 NO_DOTENV = {"LITELLM_MODE": "PRODUCTION", "PYTHON_DOTENV_DISABLED": "1"}
+# Opt-in: Ollama routes answer loopback clients that send no key (scripts/gateway/format_routes.py).
+# Read from .env only, so no shell export can switch authentication off.
+OLLAMA_KEYLESS = "OLLAMA_ALLOW_KEYLESS"
+TRUE_WORDS = ("1", "true", "yes", "on")
+
+
+def flag(value: Optional[str]) -> bool:
+    """A yes/no setting: 1, true, yes or on (any case) mean yes; anything else no."""
+    return (value or "").strip().lower() in TRUE_WORDS
 
 
 def mask(secret: Optional[str]) -> str:
@@ -130,6 +139,16 @@ class Settings:
             return ipaddress.ip_address(self.host).is_loopback
         except ValueError:
             return self.host == "localhost"
+
+    @property
+    def ollama_keyless(self) -> bool:
+        return flag(self.get(OLLAMA_KEYLESS))
+
+    def check_keyless_bind(self) -> None:
+        """Key-less Ollama routes are for this machine only: never on a reachable address."""
+        if self.ollama_keyless and not self.is_loopback:
+            raise ToolkitError(f"{OLLAMA_KEYLESS} needs a loopback LITELLM_HOST (now {self.host}): "
+                               f"remove {OLLAMA_KEYLESS} from .env or set LITELLM_HOST=127.0.0.1")
 
     def validate(self) -> "Settings":
         """Check what the proxy cannot start without; each error names the fix."""

@@ -60,8 +60,12 @@ def preflight() -> settings_mod.Settings:
     """Everything a start needs, checked before anything is started."""
     cfg = settings_mod.load()
     configfile.load(paths.config_file())
+    cfg.check_keyless_bind()
     if not cfg.is_loopback:
         print(f"warning: LITELLM_HOST={cfg.host} exposes the proxy beyond this machine", file=sys.stderr)
+    if cfg.ollama_keyless:
+        print(f"warning: {settings_mod.OLLAMA_KEYLESS} is on: /api/* (Ollama) answers programs on this machine "
+              "without a key", file=sys.stderr)
     return cfg
 
 
