@@ -1,5 +1,6 @@
 """`make demo` from this checkout: the narrative must show what it claims, and a
 story that does not happen must stop it with the step and the reason."""
+import re
 import subprocess
 import sys
 
