@@ -39,15 +39,24 @@ def read_pid(pid_file: Path) -> Optional[int]:
         return None
 
 
-def port_is_free(host: str, port: int) -> bool:
+def bind_error(host: str, port: int) -> Optional[OSError]:
+    """Why a server could not listen on host:port (None: it could): EADDRINUSE when
+    someone else does, a socket.gaierror for a host that does not resolve,
+    EADDRNOTAVAIL for an address that is not this machine's."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
-        except OSError:
-            return False
-    return True
+        except OSError as exc:
+            return exc
+    return None
+
+
+def port_is_free(host: str, port: int) -> bool:
+    return bind_error(host, port) is None
+
+
 
 
 def port_owner(port: int) -> str:

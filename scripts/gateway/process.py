@@ -2,16 +2,18 @@
 file, its log, start and stop. The CLI (scripts/proxy.py) and the login service
 (scripts/services/managed.py) both build on this; it knows nothing of either."""
 import contextlib
+import errno
 import fcntl
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
 from typing import Iterator, List, Optional
 
-from scripts.core import configfile, paths, procs
+from scripts.core import configfile, envfile, paths, procs
 from scripts.core import settings as settings_mod
-from scripts.core.errors import ToolkitError
+from scripts.core.errors import ToolkitError, warn
 from scripts.core.http import is_live
 
 LOG_ROTATE_BYTES = 10 * 1024 * 1024
@@ -36,17 +38,38 @@ def running_pid() -> Optional[int]:
 
 def preflight() -> settings_mod.Settings:
     """Everything a start needs, checked before anything is started."""
+    _warn_if_shared(paths.env_file())
     cfg = settings_mod.load()
     configfile.load(paths.config_file())
-    if not cfg.is_loopback:
-        print(f"warning: LITELLM_HOST={cfg.host} exposes the proxy beyond this machine", file=sys.stderr)
     return cfg
 
 
+def _warn_if_shared(env_path: Path) -> None:
+    """.env holds the master key and the upstream credentials: 0600, like ssh keys."""
+    try:
+        shared = env_path.is_file() and not envfile.is_private(env_path)
+    except OSError:
+        return  # a missing or unreadable .env gets its own error from settings.load
+    if shared:
+        warn(f"{env_path} is readable by other users (mode {env_path.stat().st_mode & 0o777:04o}): "
+             f"run `chmod 600 {env_path}`")
+
+
 def check_port(cfg: settings_mod.Settings) -> None:
-    if not procs.port_is_free(cfg.host, cfg.port):
-        owner = procs.port_owner(cfg.port)
-        raise ToolkitError(f"port {cfg.port} on {cfg.host} is in use by {owner}: stop it or set LITELLM_PORT in .env")
+    """The proxy can listen where .env says; a start warns when that is beyond this machine."""
+    problem = procs.bind_error(cfg.host, cfg.port)
+    if problem is None:
+        if not cfg.is_loopback:
+            warn(f"LITELLM_HOST={cfg.host} exposes the proxy beyond this machine")
+        return
+    if isinstance(problem, socket.gaierror):
+        raise ToolkitError(f"LITELLM_HOST={cfg.host} {cfg.where('LITELLM_HOST')} is not a host name this machine "
+                           "can resolve: use 127.0.0.1")
+    if problem.errno != errno.EADDRINUSE:
+        raise ToolkitError(f"cannot listen on {cfg.host} port {cfg.port} ({problem.strerror}): set LITELLM_HOST "
+                           "in .env to an address of this machine, e.g. 127.0.0.1")
+    owner = procs.port_owner(cfg.port)
+    raise ToolkitError(f"port {cfg.port} on {cfg.host} is in use by {owner}: stop it or set LITELLM_PORT in .env")
 
 
 def _open_log() -> "object":
