@@ -9,31 +9,69 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
-from typing import Iterator, List, Optional
+from typing import Iterator, List, Optional, Tuple
 
 from scripts.core import configfile, envfile, paths, procs
 from scripts.core import settings as settings_mod
 from scripts.core.errors import ToolkitError, warn
 from scripts.core.http import is_live
+from scripts.gateway import config_check, drain
 
 LOG_ROTATE_BYTES = 10 * 1024 * 1024
+# In the proxy's command line (litellm_command): with the start time recorded beside
+# the pid, it tells our proxy from any other process that reuses the pid.
+PROXY_MODULE = "scripts.gateway.litellm_main"
 
 
 def litellm_command(cfg: settings_mod.Settings) -> List[str]:
     if not paths.venv_bin("litellm").exists():
         raise ToolkitError(f"{paths.venv_bin('litellm')} not found: run `make install`")
     # scripts.gateway.litellm_main is LiteLLM's own CLI with boto3 preloaded (see
-    # there); run from PROJECT_DIR, and "litellm" in its command line marks it as ours.
-    return [str(paths.venv_bin("python")), "-m", "scripts.gateway.litellm_main", "--config", str(paths.config_file()),
+    # there), run from PROJECT_DIR; running_pid() looks for it in the command line.
+    return [str(paths.venv_bin("python")), "-m", PROXY_MODULE, "--config", str(paths.config_file()),
             "--host", cfg.host, "--port", str(cfg.port)]
 
 
+def _record(pid: int) -> None:
+    """The pid file: the pid, then the process's start time (procs.start_time)."""
+    paths.pid_file().write_text(f"{pid}\n{procs.start_time(pid) or ''}\n")
+
+
+def _recorded() -> Optional[Tuple[int, Optional[str]]]:
+    """(pid, start time) from the pid file; the start time is None in a file
+    written before it was recorded."""
+    try:
+        lines = paths.pid_file().read_text().splitlines()
+    except OSError:
+        return None
+    if not lines or not lines[0].strip().isdigit():
+        return None
+    return int(lines[0]), (lines[1].strip() or None) if len(lines) > 1 else None
+
+
+def _is_ours(pid: int, started: Optional[str]) -> bool:
+    if not procs.is_alive(pid) or procs.is_zombie(pid):
+        return False
+    if started is not None and procs.start_time(pid) != started:
+        return False  # the pid now belongs to a process started later
+    return PROXY_MODULE in procs.command_line(pid)
+
+
 def running_pid() -> Optional[int]:
-    """The pid of the proxy `up` started, if it is still that process."""
-    pid = procs.read_pid(paths.pid_file())
-    if pid and procs.is_alive(pid) and "litellm" in procs.command_line(pid):
-        return pid
-    return None
+    """The pid of the proxy `up` started, if it is still that very process."""
+    record = _recorded()
+    return record[0] if record and _is_ours(*record) else None
+
+
+def _forget_stale() -> str:
+    """Remove a pid file that names no proxy of ours; say what it named."""
+    record = _recorded()
+    paths.pid_file().unlink(missing_ok=True)
+    if not record:
+        return ""
+    if procs.is_alive(record[0]):
+        return f" (removed a stale pid file: pid {record[0]} is another process now, left alone)"
+    return " (removed a stale pid file)"
 
 
 def preflight() -> settings_mod.Settings:
@@ -85,7 +123,10 @@ def tail(path: Path, lines: int, secrets: List[str]) -> str:
     """The last lines of a log, with any known secret masked."""
     if not path.exists():
         return "(no log)"
-    text = "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    return hide_secrets("\n".join(path.read_text(errors="replace").splitlines()[-lines:]), secrets)
+
+
+def hide_secrets(text: str, secrets: List[Optional[str]]) -> str:
     for secret in filter(None, secrets):
         text = text.replace(secret, settings_mod.mask(secret))
     return text
@@ -128,10 +169,11 @@ def start(cfg: settings_mod.Settings) -> int:
     check_port(cfg)
     command = litellm_command(cfg)
     with _open_log() as log:
+        log_start = os.fstat(log.fileno()).st_size
         child = subprocess.Popen(command, env=settings_mod.proxy_environment(cfg), cwd=paths.PROJECT_DIR,
                                  stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                  start_new_session=True)
-    paths.pid_file().write_text(f"{child.pid}\n")
+    _record(child.pid)
     print(f">> starting proxy (pid {child.pid}), log: {paths.proxy_log()}")
     try:
         elapsed = wait_until_live(cfg, child.pid, paths.start_timeout())
@@ -139,24 +181,66 @@ def start(cfg: settings_mod.Settings) -> int:
         procs.terminate(child.pid)
         child.poll()
         paths.pid_file().unlink(missing_ok=True)
-        print(f"\n>> last lines of {paths.proxy_log()}:", file=sys.stderr)
-        print(tail(paths.proxy_log(), 20, [cfg.master_key, cfg.anthropic_credential]), file=sys.stderr)
-        raise ToolkitError(f"{exc}; see the log lines above, or run `make proxy` to start it in the foreground")
+        _explain_failed_start(cfg, exc, log_start)
     print(f"\r>> proxy is up at {cfg.base_url} (pid {child.pid}, healthy after {elapsed:.1f}s)" + " " * 10)
     return 0
 
 
+def _explain_failed_start(cfg: settings_mod.Settings, exc: Exception, log_start: int) -> None:
+    """Raise the one-line error: LiteLLM's complaint when it wrote a traceback into
+    this start's part of the log, else the last log lines and what happened."""
+    log = paths.proxy_log()
+    said = config_check.complaint_in_log(_log_since(log, log_start))
+    if said:
+        said = hide_secrets(said, [cfg.master_key, cfg.anthropic_credential])
+        raise ToolkitError(f"{exc}: {said} (LiteLLM's complaint; the traceback is in {log}): "
+                           "fix config.yaml or .env, then `make up`")
+    print(f"\n>> last lines of {log}:", file=sys.stderr)
+    print(tail(log, 20, [cfg.master_key, cfg.anthropic_credential]), file=sys.stderr)
+    raise ToolkitError(f"{exc}; see the log lines above, or run `make proxy` to start it in the foreground")
+
+
+def _log_since(log: Path, offset: int) -> str:
+    try:
+        with open(log, "rb") as handle:
+            if handle.seek(0, os.SEEK_END) >= offset:  # else it was rotated meanwhile: read it all
+                handle.seek(offset)
+            else:
+                handle.seek(0)
+            return handle.read().decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def drain_timeout() -> float:
+    """The drain time from .env; a .env that cannot be read must not stop `make down`."""
+    try:
+        return settings_mod.load(validate=False).drain_timeout
+    except ToolkitError as exc:
+        warn(f"{exc}; using the default drain time of {settings_mod.DEFAULT_DRAIN_TIMEOUT}s")
+        return settings_mod.DEFAULT_DRAIN_TIMEOUT
+
+
+def _port_of(pid: int) -> Optional[int]:
+    """The port in the proxy's own command line (litellm_command): where it listens
+    now, whatever .env says since."""
+    words = procs.command_line(pid).split()
+    if "--port" in words[:-1] and words[words.index("--port") + 1].isdigit():
+        return int(words[words.index("--port") + 1])
+    return None
+
+
 def stop() -> int:
-    """Stop exactly the process `up` recorded, nothing else."""
+    """Stop exactly the process `up` recorded, nothing else, letting the requests in
+    flight finish first (gateway/drain.py)."""
     pid = running_pid()
     if not pid:
-        stale = paths.pid_file().exists()
-        paths.pid_file().unlink(missing_ok=True)
-        print(">> proxy is not running" + (" (removed a stale pid file)" if stale else ""))
+        print(">> proxy is not running" + _forget_stale())
         return 0
-    procs.terminate(pid)
-    paths.pid_file().unlink(missing_ok=True)
-    print(f">> proxy stopped (pid {pid})")
+    try:
+        drain.stop_draining(pid, _port_of(pid), drain_timeout())
+    finally:  # stopped, or killed on Ctrl-C: either way gone
+        paths.pid_file().unlink(missing_ok=True)
     return 0
 
 
