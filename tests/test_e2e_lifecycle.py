@@ -1,5 +1,7 @@
 """Lifecycle against one real proxy (the project's config.yaml, simulated upstreams):
 
+- `make health` proves the Bedrock fallback can work with a signed control-plane
+  call, and says when the credentials expire or that they have;
 - `make restart` with a config LiteLLM rejects keeps the running proxy;
 - `make up` with such a config fails in one line;
 - `make down` lets a long stream finish, refusing new requests meanwhile (last: it
@@ -11,13 +13,15 @@ import os
 import re
 import socket
 import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import anthropic
 import pytest
 from conftest import API_KEY, MASTER_KEY
-from harness import start_stack
+from harness import AWS_ACCESS_KEY, AWS_SECRET_KEY, start_stack
 from test_service_install import STAND_IN
 
 from scripts.catalog import managed_config
@@ -63,6 +67,48 @@ def refuses(port: int) -> bool:
     except ConnectionRefusedError:
         return True
     return False
+
+
+def test_health_proves_bedrock_with_a_signed_call_and_no_inference(stack):
+    stack.reset()
+    result = script(stack, "scripts.health", "health")
+    assert result.returncode == 0, result.stderr
+    line = next(line for line in result.stdout.splitlines() if line.startswith("bedrock "))
+    assert line.startswith("bedrock    ok    the default AWS credential chain (env), no expiry; us-west-2: "
+                           f"signed ListFoundationModels answered by {stack.sims.bedrock_url}")
+    calls = stack.sims.bedrock.requests()
+    assert [(c["method"], c["path"], c["auth_kind"], c["status"], c["region"]) for c in calls] == [
+        ("GET", "/foundation-models", "sigv4", 200, "us-west-2")]
+    assert stack.primary_calls() == []
+
+
+def test_health_says_when_profile_credentials_expire(stack, tmp_path):
+    """A profile whose credentials come from a credential_process with an Expiration,
+    as SSO and assume-role credentials have one."""
+    expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 2 * 3600 + 90))
+    process = tmp_path / "creds.py"
+    process.write_text(f"import json; print(json.dumps({{'Version': 1, 'AccessKeyId': {AWS_ACCESS_KEY!r}, "
+                       f"'SecretAccessKey': {AWS_SECRET_KEY!r}, 'Expiration': {expires!r}}}))\n")
+    (tmp_path / "aws-config").write_text(f"[profile gateway-e2e]\ncredential_process = {sys.executable} {process}\n")
+    values = {k: v for k, v in dotenv(stack).items() if not k.startswith("AWS_ACCESS_KEY_ID")
+              and not k.startswith("AWS_SECRET_ACCESS_KEY")}
+    write_env(tmp_path / ".env", {**values, "AWS_PROFILE": "gateway-e2e"})
+    result = script(stack, "scripts.health", "health", GATEWAY_ENV_FILE=str(tmp_path / ".env"),
+                    AWS_CONFIG_FILE=str(tmp_path / "aws-config"))
+    assert result.returncode == 0, result.stderr
+    line = next(line for line in result.stdout.splitlines() if line.startswith("bedrock "))
+    assert line.startswith("bedrock    ok    AWS profile gateway-e2e (custom-process), expire in 2h0")
+    assert f"{expires[:10]} {expires[11:16]} UTC" in line
+
+
+def test_health_fails_in_one_line_when_the_credentials_are_expired(stack, tmp_path):
+    write_env(tmp_path / ".env", {**dotenv(stack), "AWS_SESSION_TOKEN": "expired-token"})
+    result = script(stack, "scripts.health", "health", GATEWAY_ENV_FILE=str(tmp_path / ".env"))
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "error: Bedrock: the AWS credentials are expired or missing (ExpiredTokenException: The security token "
+        "included in the request is expired): run `make start` (it signs in with AWS SSO), then `make health`"]
+    assert "liveness   ok" in result.stdout  # the proxy itself is fine: only the fallback is not
 
 
 def test_restart_with_a_config_litellm_rejects_keeps_the_running_proxy(stack, tmp_path):
