@@ -32,11 +32,11 @@ generate-key:
 up:
 	$(RUN) scripts.proxy up
 
-.PHONY: down  ## Stop the proxy that `make up` started
+.PHONY: down  ## Stop the proxy that `make up` started, letting requests in flight finish
 down:
 	$(RUN) scripts.proxy down
 
-.PHONY: restart  ## Stop, then start the proxy (after .env or config.yaml changes)
+.PHONY: restart  ## Check config.yaml with LiteLLM, then stop and start the proxy (after .env or config.yaml changes)
 restart:
 	$(RUN) scripts.proxy restart
 
@@ -59,7 +59,7 @@ bench:
 
 ## ---- checks against the running proxy -------------------------------------
 
-.PHONY: health  ## Liveness, readiness, configured upstreams (non-zero when unhealthy)
+.PHONY: health  ## Liveness, readiness, upstreams, Bedrock credentials and endpoint (non-zero when unhealthy)
 health:
 	$(RUN) scripts.health health
 

@@ -11,16 +11,22 @@ of its own (NO_DOTENV).
 """
 import ipaddress
 import os
-from dataclasses import dataclass
-from typing import Dict, List, Optional
+from dataclasses import dataclass, field
+from typing import Dict, FrozenSet, List, Optional
 
-from scripts.core import envfile, paths
-from scripts.core.errors import ToolkitError
+from scripts.core import envcheck, envfile, paths
+from scripts.core.errors import ToolkitError, warn
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 47000
+# Seconds `make down` (and the service's stop) lets requests in flight finish: Claude
+# Code's streams routinely run for minutes. GATEWAY_DRAIN_TIMEOUT in .env changes it.
+DEFAULT_DRAIN_TIMEOUT = 300
 ANTHROPIC_DEFAULT_BASE = "https://api.anthropic.com"
 
+# Every command needs the proxy's address (base_url): a wrong one is an error even
+# where other problems are only warnings.
+WHERE_IT_LISTENS = ("LITELLM_HOST", "LITELLM_PORT")
 # Only ever read from .env, never inherited from the shell (see module doc).
 FILE_ONLY = ("LITELLM_MASTER_KEY", "ANTHROPIC_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN")
 # Read from .env, else from the shell (the standard AWS chain and overrides).
@@ -76,9 +82,24 @@ def mask(secret: Optional[str]) -> str:
 @dataclass(frozen=True)
 class Settings:
     values: Dict[str, str]
+    from_shell: FrozenSet[str] = field(default_factory=frozenset)  # keys the shell supplied, not .env
 
     def get(self, key: str) -> Optional[str]:
         return self.values.get(key) or None
+
+    def where(self, key: str) -> str:
+        return "in your shell's environment" if key in self.from_shell else "in .env"
+
+    def problems(self) -> Dict[str, str]:
+        """{variable: what is wrong with it} for the values the toolkit understands (envcheck)."""
+        return envcheck.problems(self.values, self.where)
+
+    @property
+    def drain_timeout(self) -> float:
+        raw = self.get("GATEWAY_DRAIN_TIMEOUT") or os.environ.get("GATEWAY_DRAIN_TIMEOUT")
+        if raw and not envcheck.problem("GATEWAY_DRAIN_TIMEOUT", raw, ""):
+            return float(raw)
+        return DEFAULT_DRAIN_TIMEOUT
 
     @property
     def host(self) -> str:
@@ -90,7 +111,8 @@ class Settings:
         if raw is None:
             return DEFAULT_PORT
         if not raw.isdigit() or not 0 < int(raw) < 65536:
-            raise ToolkitError(f"LITELLM_PORT={raw!r} in .env is not a port number: use e.g. {DEFAULT_PORT}")
+            raise ToolkitError(f"LITELLM_PORT={raw!r} {self.where('LITELLM_PORT')} is not a port number: "
+                               f"use e.g. {DEFAULT_PORT}")
         return int(raw)
 
     @property
@@ -152,26 +174,35 @@ class Settings:
 
     def validate(self) -> "Settings":
         """Check what the proxy cannot start without; each error names the fix."""
-        key = self.master_key
-        if not key:
+        if not self.master_key:
             raise ToolkitError("LITELLM_MASTER_KEY is not set in .env: run `make generate-key`")
-        if not key.startswith("sk-"):
-            raise ToolkitError("LITELLM_MASTER_KEY must start with 'sk-' (LiteLLM requires it): run `make generate-key`")
         if not self.anthropic_credential:
             raise ToolkitError("no Anthropic credential in .env: set ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN")
-        self.port  # raises on a bad port
+        found = self.problems()
+        if found:
+            raise ToolkitError(next(iter(found.values())))
         return self
 
 
 def load(validate: bool = True) -> Settings:
-    """Settings from .env (required) and, for non-secrets, the shell."""
+    """Settings from .env (required) and, for non-secrets, the shell. Without
+    validate, what is wrong with the values is a warning (status, info and the
+    like still show what they can); with it, the first problem is the error."""
     file_values = envfile.read(paths.env_file())
     values = {k: v for k, v in file_values.items() if v != ""}
+    shell = set()
     for key in FILE_OR_SHELL:
         if key not in values and os.environ.get(key):
             values[key] = os.environ[key]
-    settings = Settings(values)
-    return settings.validate() if validate else settings
+            shell.add(key)
+    settings = Settings(values, frozenset(shell))
+    if validate:
+        return settings.validate()
+    for key, problem in settings.problems().items():
+        if key in WHERE_IT_LISTENS:
+            raise ToolkitError(problem)
+        warn(problem)
+    return settings
 
 
 def _from_calling_environment() -> Dict[str, str]:

@@ -119,6 +119,7 @@ def start_stack(workdir: Path, *, credentials: Iterable[str] = ("api_key",), sim
         "LITELLM_PORT": str(port),
         "ANTHROPIC_API_BASE": anthropic_base or sims.anthropic_url,
         "AWS_BEDROCK_RUNTIME_ENDPOINT": sims.bedrock_url,
+        "AWS_ENDPOINT_URL_BEDROCK": sims.bedrock_url,  # the control plane, for `make health`
         "AWS_REGION": "us-west-2",
         "AWS_ACCESS_KEY_ID": AWS_ACCESS_KEY,
         "AWS_SECRET_ACCESS_KEY": AWS_SECRET_KEY,
