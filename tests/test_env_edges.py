@@ -110,7 +110,7 @@ def test_generate_key_updates_the_line_in_force_and_keeps_crlf(isolated):
     path = write(isolated, original.encode(), mode=0o644)
     result = run("scripts.keys")
     assert result.returncode == 0, result.stderr
-    assert f"line 4, the line in force (line 2 sets it too and is ignored)" in result.stdout
+    assert "line 4, the line in force (line 2 sets it too and is ignored)" in result.stdout
     lines = path.read_bytes().decode().split("\r\n")
     assert lines[:3] == original.split("\r\n")[:3] and lines[4:] == ["# end", ""]
     assert lines[3].startswith("export LITELLM_MASTER_KEY=sk-") and lines[3] != original.split("\r\n")[3]
