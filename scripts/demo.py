@@ -107,9 +107,15 @@ def narrate(stack: Stack) -> None:
 
     anthropic.set_fault("429", retry_after=WINDOW)
     window_start = time.monotonic()
+    # LiteLLM starts the cooldown when it gets the 429, before the fallback's answer
+    # arrives: the window surely ends WINDOW seconds after that answer (a busy machine
+    # can take a second between the two).
+    answered = {}
 
     def rate_limited(before: Seen) -> List[str]:
-        return story.judge_rate_limited(ask(stack), records(stack).since(before))
+        answer = ask(stack)
+        answered["at"] = time.monotonic()
+        return story.judge_rate_limited(answer, records(stack).since(before))
     steps.step(f"Anthropic starts rate-limiting: HTTP 429, retry-after {WINDOW}s", rate_limited)
 
     def cooldown(before: Seen) -> List[str]:
@@ -119,7 +125,7 @@ def narrate(stack: Stack) -> None:
     steps.step("During the cooldown Anthropic is skipped", cooldown)
 
     anthropic.clear_fault()
-    time.sleep(max(0.0, WINDOW + 0.5 - (time.monotonic() - window_start)))
+    time.sleep(max(0.0, WINDOW + 0.5 - (time.monotonic() - answered["at"])))
 
     def recovered(before: Seen) -> List[str]:
         answer = ask(stack)
