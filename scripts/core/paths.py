@@ -65,6 +65,11 @@ def venv_bin(name: str) -> Path:
     return venv_dir() / "bin" / name
 
 
+def effective_config_file() -> Path:
+    """The LiteLLM config `make up` renders from config.yaml and .env (make print-config shows it)."""
+    return state_dir() / "litellm-config.yaml"
+
+
 def pid_file() -> Path:
     return state_dir() / "proxy.pid"
 
