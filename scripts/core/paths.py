@@ -70,6 +70,11 @@ def effective_config_file() -> Path:
     return state_dir() / "litellm-config.yaml"
 
 
+def last_answers_file() -> Path:
+    """Which model group answered each requested model last (written by the proxy, read by make status)."""
+    return state_dir() / "last-answers.json"
+
+
 def pid_file() -> Path:
     return state_dir() / "proxy.pid"
 

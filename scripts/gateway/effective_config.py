@@ -24,7 +24,9 @@ from scripts.core.model_specs import KEYS_VAR, TIERS_VAR, ModelSpec
 from scripts.core.settings import Settings, mask
 from scripts.gateway import tiers
 
-TIER_COOLDOWN = "scripts.gateway.tier_cooldown.handler"  # see there: cooldowns for the hops after the first
+# LiteLLM callbacks the tiers need (see each module): cooldowns for the hops after the first,
+# and which tier answered last (make status).
+TIER_CALLBACKS = ["scripts.gateway.tier_cooldown.handler", "scripts.gateway.last_answer.handler"]
 HEADER = ("# The effective LiteLLM config: {config} plus the models and tiers .env defines.\n"
           "# Written by `make up` to {target} on every start; edit config.yaml or .env, not this.\n")
 SECTIONS = ("router_settings", "litellm_settings", "general_settings")
@@ -98,7 +100,7 @@ def tiers_after_bedrock(settings: Settings, config: dict) -> Additions:
     model_info: Dict[str, Dict[str, Any]] = {twin: {"cooldown_time": None} for twin in twins
                                              if _cooldown_times(config, twin) == {0}}
     model_info[aliases[-1]] = {"cooldown_time": 0}
-    return Additions(TIERS_VAR, fallbacks=fallbacks, model_info=model_info, callbacks=[TIER_COOLDOWN])
+    return Additions(TIERS_VAR, fallbacks=fallbacks, model_info=model_info, callbacks=TIER_CALLBACKS)
 
 
 def subscription_tiers(settings: Settings, config: dict) -> Additions:
