@@ -1,0 +1,183 @@
+"""The effective LiteLLM config: config.yaml plus the .env models and tiers, rendered by
+contributors, written 0600 under the state directory, printed by `make print-config`."""
+import copy
+import hashlib
+import os
+import stat
+import subprocess
+
+import pytest
+import yaml
+from conftest import API_KEY, MASTER_KEY, PROJECT_DIR
+
+from scripts.core import configfile, paths
+from scripts.core import settings as settings_mod
+from scripts.core.errors import ToolkitError
+from scripts.core.settings import Settings
+from scripts.gateway import effective_config
+from scripts.gateway.effective_config import Additions, render
+
+ZAI_SECRET = "zai-secret-0123456789abcdef"
+GPT5 = {"MODEL_GPT5_ALIAS": "gpt-5", "MODEL_GPT5_UPSTREAM_MODEL": "chatgpt/gpt-5.1-codex",
+        "MODEL_GPT5_REASONING_EFFORT": "high"}
+GLM = {"MODEL_GLM_ALIAS": "glm-4.6", "MODEL_GLM_UPSTREAM_MODEL": "zai/glm-4.6", "MODEL_GLM_API_KEY": ZAI_SECRET,
+       "MODEL_GLM_API_BASE": "https://api.z.ai/api/paas/v4"}
+TWO_TIERS = {"PROXY_MODEL_KEYS": "gpt5,glm", **GPT5, **GLM, "CLAUDE_FALLBACK_AFTER_BEDROCK": "gpt5,glm"}
+
+
+@pytest.fixture(scope="module")
+def shipped() -> dict:
+    return configfile.load(PROJECT_DIR / "config.yaml").data
+
+
+def entries(config: dict, name: str) -> list:
+    return [e for e in config["model_list"] if e["model_name"] == name]
+
+
+def fallbacks(config: dict) -> dict:
+    return {k: v for item in config["router_settings"]["fallbacks"] for k, v in item.items()}
+
+
+def test_without_env_models_the_config_is_config_yaml(shipped):
+    assert render(shipped, Settings({})) == shipped
+
+
+def test_render_never_changes_its_input(shipped):
+    before = copy.deepcopy(shipped)
+    render(shipped, Settings(TWO_TIERS))
+    assert shipped == before
+
+
+def test_env_models_are_served_next_to_the_claude_models(shipped):
+    config = render(shipped, Settings({"PROXY_MODEL_KEYS": "gpt5,glm", **GPT5, **GLM}))
+    assert config["model_list"][:len(shipped["model_list"])] == shipped["model_list"]
+    (gpt5,) = entries(config, "gpt-5")
+    (glm,) = entries(config, "glm-4.6")
+    assert gpt5 == {"model_name": "gpt-5", "litellm_params": {"model": "chatgpt/gpt-5.1-codex",
+                                                              "reasoning_effort": "high"}}
+    assert glm["litellm_params"] == {"model": "zai/glm-4.6", "api_base": "https://api.z.ai/api/paas/v4",
+                                     "api_key": "os.environ/MODEL_GLM_API_KEY"}
+    assert fallbacks(config) == fallbacks(shipped), "no tiers: fallbacks unchanged"
+    assert ZAI_SECRET not in effective_config.to_yaml(config)
+
+
+def test_tiers_follow_every_claude_names_bedrock_twin(shipped):
+    config = render(shipped, Settings(TWO_TIERS))
+    chains = fallbacks(config)
+    for name, targets in fallbacks(shipped).items():
+        assert chains[name] == targets + ["gpt-5", "glm-4.6"], name
+    assert chains["claude-sonnet-4-5"] == ["claude-sonnet-4-5-bedrock", "gpt-5", "glm-4.6"]
+    assert chains["claude-*"] == ["gpt-5", "glm-4.6"], "unlisted claude ids: Anthropic, then the tiers"
+    assert "gpt-5" not in chains and "glm-4.6" not in chains and "claude-sonnet-4-5-bedrock" not in chains
+
+
+def test_cooldowns_give_one_call_per_window_to_every_tier_but_the_last(shipped):
+    config = render(shipped, Settings(TWO_TIERS))
+    for entry in config["model_list"]:
+        cooldown = (entry.get("model_info") or {}).get("cooldown_time")
+        assert cooldown == (0 if entry["model_name"] == "glm-4.6" else None), entry["model_name"]
+    assert config["litellm_settings"]["callbacks"] == ["prometheus", *effective_config.TIER_CALLBACKS]
+    no_tiers = render(shipped, Settings({"PROXY_MODEL_KEYS": "glm", **GLM}))
+    assert entries(no_tiers, "claude-haiku-bedrock")[0]["model_info"] == {"cooldown_time": 0}, \
+        "without tiers Bedrock stays the last resort"
+    assert no_tiers["litellm_settings"]["callbacks"] == ["prometheus"]
+
+
+def test_a_cooldown_the_user_chose_is_kept(shipped):
+    data = copy.deepcopy(shipped)
+    entries(data, "claude-haiku-bedrock")[0]["model_info"] = {"cooldown_time": 30}
+    config = render(data, Settings(TWO_TIERS))
+    assert entries(config, "claude-haiku-bedrock")[0]["model_info"] == {"cooldown_time": 30}
+
+
+def test_an_alias_config_yaml_uses_is_refused(shipped):
+    values = {"PROXY_MODEL_KEYS": "glm", **GLM, "MODEL_GLM_ALIAS": "claude-haiku"}
+    with pytest.raises(ToolkitError, match=r"^MODEL_GLM_ALIAS=claude-haiku is already a model name in config.yaml"):
+        render(shipped, Settings(values))
+
+
+def test_contributors_extend_sections_and_refuse_to_overrule_config_yaml(shipped):
+    def redis(settings: Settings, config: dict) -> Additions:
+        return Additions("REDIS_URL", settings={"router_settings": {"redis_url": "os.environ/REDIS_URL",
+                                                                    "num_retries": 0}})
+
+    config = render(shipped, Settings({}), [redis])
+    assert config["router_settings"]["redis_url"] == "os.environ/REDIS_URL"
+
+    def retries(settings: Settings, config: dict) -> Additions:
+        return Additions("SOME_VAR", settings={"router_settings": {"num_retries": 2}})
+
+    with pytest.raises(ToolkitError, match=r"^config.yaml sets router_settings.num_retries to 0 and SOME_VAR in "
+                                           r"\.env needs 2: remove it from config.yaml or unset SOME_VAR$"):
+        render(shipped, Settings({}), [retries])
+
+
+def test_a_contributor_sees_what_the_earlier_ones_added(shipped):
+    seen = []
+
+    def spy(settings: Settings, config: dict) -> Additions:
+        seen.append([e["model_name"] for e in config["model_list"]][-1])
+        return Additions("nothing")
+
+    render(shipped, Settings({"PROXY_MODEL_KEYS": "glm", **GLM}), [*effective_config.CONTRIBUTORS, spy])
+    assert seen == ["glm-4.6"]
+
+
+def test_secrets_are_masked_and_references_kept():
+    config = {"model_list": [{"model_name": "m", "litellm_params": {
+        "model": "openai/x", "api_key": "sk-literal-secret-0123456789", "api_base": "https://user:pw@host/v1"}}],
+        "general_settings": {"master_key": "os.environ/LITELLM_MASTER_KEY"}, "litellm_settings": {"max_tokens": 5}}
+    masked = effective_config.masked(config)
+    params = masked["model_list"][0]["litellm_params"]
+    assert params["api_key"] == "sk-lit...6789" and params["api_base"] == "https://****@host/v1"
+    assert masked["general_settings"]["master_key"] == "os.environ/LITELLM_MASTER_KEY"
+    assert masked["litellm_settings"]["max_tokens"] == 5
+    assert config["model_list"][0]["litellm_params"]["api_key"] == "sk-literal-secret-0123456789"
+
+
+def test_includes_stay_beside_config_yaml(env_file, isolated, monkeypatch, shipped):
+    source = isolated / "conf" / "config.yaml"
+    source.parent.mkdir()
+    source.write_text(yaml.safe_dump({**shipped, "include": ["more.yaml", "/abs/other.yaml"]}))
+    monkeypatch.setenv("GATEWAY_CONFIG", str(source))
+    config = effective_config.load_and_render(Settings({}))
+    assert config["include"] == [str(source.parent / "more.yaml"), "/abs/other.yaml"]
+
+
+def test_write_is_private_atomic_and_leaves_config_yaml_alone(env_file, isolated):
+    env_file(LITELLM_MASTER_KEY=MASTER_KEY, ANTHROPIC_API_KEY=API_KEY, **TWO_TIERS)
+    before = hashlib.sha256((PROJECT_DIR / "config.yaml").read_bytes()).hexdigest()
+    cfg = settings_mod.load()
+    target = effective_config.write(cfg)
+    assert target == isolated / "state" / "litellm-config.yaml" == paths.effective_config_file()
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    text = target.read_text()
+    assert text.startswith("# The effective LiteLLM config") and ZAI_SECRET not in text and API_KEY not in text
+    assert yaml.safe_load(text) == effective_config.load_and_render(cfg)
+    assert os.listdir(target.parent) == ["litellm-config.yaml"]
+    assert hashlib.sha256((PROJECT_DIR / "config.yaml").read_bytes()).hexdigest() == before
+
+
+def make_print_config(env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(["make", "--no-print-directory", "print-config"], cwd=PROJECT_DIR, env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_make_print_config_is_the_effective_config_as_yaml(env_file, isolated):
+    env_file(LITELLM_MASTER_KEY=MASTER_KEY, ANTHROPIC_API_KEY=API_KEY, **TWO_TIERS)
+    done = make_print_config(dict(os.environ))
+    assert done.returncode == 0, done.stderr
+    printed = yaml.safe_load(done.stdout)
+    assert printed == effective_config.masked(effective_config.load_and_render(settings_mod.load()))
+    assert fallbacks(printed)["claude-opus-4-8"] == ["claude-opus-4-8-bedrock", "gpt-5", "glm-4.6"]
+    assert ZAI_SECRET not in done.stdout and API_KEY not in done.stdout and MASTER_KEY not in done.stdout
+    assert not (isolated / "state").exists(), "print-config writes nothing"
+
+
+def test_make_print_config_fails_in_one_line_naming_the_variable(env_file):
+    env_file(LITELLM_MASTER_KEY=MASTER_KEY, ANTHROPIC_API_KEY=API_KEY,
+             **{**TWO_TIERS, "CLAUDE_FALLBACK_AFTER_BEDROCK": "gpt5,qwen"})
+    done = make_print_config(dict(os.environ))
+    assert done.returncode != 0 and done.stdout == ""
+    (line,) = [ln for ln in done.stderr.splitlines() if not ln.startswith("make")]
+    assert line.startswith("error: CLAUDE_FALLBACK_AFTER_BEDROCK names qwen, which PROXY_MODEL_KEYS does not define")
