@@ -56,9 +56,21 @@ def test_env_models_are_served_next_to_the_claude_models(shipped):
     assert gpt5 == {"model_name": "gpt-5", "litellm_params": {"model": "chatgpt/gpt-5.1-codex",
                                                               "reasoning_effort": "high"}}
     assert glm["litellm_params"] == {"model": "zai/glm-4.6", "api_base": "https://api.z.ai/api/paas/v4",
-                                     "api_key": "os.environ/MODEL_GLM_API_KEY"}
+                                     "api_key": "os.environ/MODEL_GLM_API_KEY",
+                                     "allowed_openai_params": ["max_retries"]}  # why: model_entry
     assert fallbacks(config) == fallbacks(shipped), "no tiers: fallbacks unchanged"
     assert ZAI_SECRET not in effective_config.to_yaml(config)
+    assert "use_chat_completions_url_for_anthropic_messages" not in config["litellm_settings"]
+
+
+@pytest.mark.parametrize("api_base, chat", [("https://agentrouter.org/v1", True), (None, False),
+                                            ("https://api.openai.com/v1", False)])
+def test_openai_compatible_servers_answer_claude_code_through_chat_completions(shipped, api_base, chat):
+    """LiteLLM sends /v1/messages for openai/ models to the Responses API, which such servers lack."""
+    values = {"PROXY_MODEL_KEYS": "ds", "MODEL_DS_ALIAS": "deepseek-v3.2", "MODEL_DS_UPSTREAM_MODEL":
+              "openai/deepseek-v3.2", "MODEL_DS_API_KEY": "k", **({"MODEL_DS_API_BASE": api_base} if api_base else {})}
+    config = render(shipped, Settings(values))
+    assert config["litellm_settings"].get("use_chat_completions_url_for_anthropic_messages", False) is chat
 
 
 def test_tiers_follow_every_claude_names_bedrock_twin(shipped):

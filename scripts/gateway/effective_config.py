@@ -30,6 +30,8 @@ TIER_CALLBACKS = ["scripts.gateway.tier_cooldown.handler", "scripts.gateway.last
 HEADER = ("# The effective LiteLLM config: {config} plus the models and tiers .env defines.\n"
           "# Written by `make up` to {target} on every start; edit config.yaml or .env, not this.\n")
 SECTIONS = ("router_settings", "litellm_settings", "general_settings")
+OPENAI_HOST = "api.openai.com"
+SDK_RETRY_PROVIDERS = ("zai",)  # see model_entry
 LABEL = Path("config.yaml")  # how errors name the user's file (render() never reads it)
 # Keys whose string values are credentials, unless they reference a variable (os.environ/NAME).
 SECRET_KEY = re.compile(r"(key|token|secret|password|credentials?)$|secret|password", re.I)
@@ -53,6 +55,12 @@ Contributor = Callable[[Settings, dict], Additions]
 def model_entry(spec: ModelSpec) -> dict:
     """A model_list entry for an env-defined model; its key stays a reference to the variable."""
     params: Dict[str, Any] = {"model": spec.upstream_model}
+    if spec.provider in SDK_RETRY_PROVIDERS:
+        # The router passes max_retries 0 to every call (retries, cooldowns and fallbacks are its
+        # job), but LiteLLM's zai/ config drops the parameter as unsupported, so the OpenAI SDK
+        # under it retried a 429 twice after its retry-after: 3 calls and 10 s for one throttled
+        # request (measured). allowed_openai_params keeps it; it never reaches the upstream.
+        params["allowed_openai_params"] = ["max_retries"]
     if spec.api_base:
         params["api_base"] = spec.api_base
     if spec.api_key_var:
@@ -64,6 +72,11 @@ def model_entry(spec: ModelSpec) -> dict:
     return {"model_name": spec.alias, "litellm_params": params}
 
 
+def is_openai_compatible_server(spec: ModelSpec) -> bool:
+    """openai/ on another server than OpenAI's: DeepSeek, vLLM, an aggregator."""
+    return spec.provider == "openai" and bool(spec.api_base) and OPENAI_HOST not in (spec.api_base or "")
+
+
 def env_models(settings: Settings, config: dict) -> Additions:
     """PROXY_MODEL_KEYS: each env-defined model served under its alias, next to config.yaml's."""
     taken = {str(entry.get("model_name")) for entry in config.get("model_list") or []}
@@ -73,7 +86,13 @@ def env_models(settings: Settings, config: dict) -> Additions:
             raise ToolkitError(f"{spec.prefix}ALIAS={spec.alias} is already a model name in config.yaml: "
                                "choose another alias")
         models.append(model_entry(spec))
-    return Additions(KEYS_VAR, models=models)
+    sections = {}
+    if any(is_openai_compatible_server(spec) for spec in settings.model_specs):
+        # LiteLLM answers /v1/messages (Claude Code) for openai/ models through OpenAI's Responses
+        # API, which OpenAI-compatible servers do not have (404); this LiteLLM setting sends
+        # those requests to chat/completions, which every such server has.
+        sections = {"litellm_settings": {"use_chat_completions_url_for_anthropic_messages": True}}
+    return Additions(KEYS_VAR, models=models, settings=sections)
 
 
 def claude_names(config: configfile.ProxyConfig) -> List[str]:
