@@ -79,7 +79,7 @@ def test_tiers_follow_every_claude_names_bedrock_twin(shipped):
     for name, targets in fallbacks(shipped).items():
         assert chains[name] == targets + ["gpt-5", "glm-4.6"], name
     assert chains["claude-sonnet-4-5"] == ["claude-sonnet-4-5-bedrock", "gpt-5", "glm-4.6"]
-    assert chains["claude-*"] == ["gpt-5", "glm-4.6"], "unlisted claude ids: Anthropic, then the tiers"
+    assert "claude-*" not in chains, "LiteLLM looks fallbacks up by the requested id, never by pattern"
     assert "gpt-5" not in chains and "glm-4.6" not in chains and "claude-sonnet-4-5-bedrock" not in chains
 
 
@@ -193,3 +193,30 @@ def test_make_print_config_fails_in_one_line_naming_the_variable(env_file):
     assert done.returncode != 0 and done.stdout == ""
     (line,) = [ln for ln in done.stderr.splitlines() if not ln.startswith("make")]
     assert line.startswith("error: CLAUDE_FALLBACK_AFTER_BEDROCK names qwen, which PROXY_MODEL_KEYS does not define")
+
+
+def test_show_models_lists_the_env_models_and_their_tier(env_file):
+    env_file(LITELLM_MASTER_KEY=MASTER_KEY, ANTHROPIC_API_KEY=API_KEY, **TWO_TIERS)
+    done = subprocess.run(["make", "--no-print-directory", "-s", "show-models"], cwd=PROJECT_DIR,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    own = done.stdout.split("From .env (PROXY_MODEL_KEYS):")[1].split()
+    assert own[own.index("gpt-5"):own.index("gpt-5") + 3] == ["gpt-5", "chatgpt/gpt-5.1-codex", "(provider"]
+    assert "tier 3" in done.stdout and "tier 4" in done.stdout and ZAI_SECRET not in done.stdout
+    assert "MODEL_GLM_API_KEY zai-se...cdef" in done.stdout and "login (`make login-chatgpt`)" in done.stdout
+    assert "then gpt-5, then glm-4.6 (CLAUDE_FALLBACK_AFTER_BEDROCK)" in done.stdout
+
+
+def test_health_and_info_name_each_tier_and_where_its_credential_comes_from(env_file):
+    env_file(LITELLM_MASTER_KEY=MASTER_KEY, ANTHROPIC_API_KEY=API_KEY,
+             **{**TWO_TIERS, "PROXY_MODEL_KEYS": "gpt5,glm,ds"}, MODEL_DS_ALIAS="deepseek-v3.2",
+             MODEL_DS_UPSTREAM_MODEL="deepseek/v3.2", DEEPSEEK_API_KEY="ds-key-0123456789abcdef")
+    done = subprocess.run(["make", "--no-print-directory", "-s", "info"], cwd=PROJECT_DIR, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    upstreams = [line.split(None, 1)[1] for line in done.stdout.splitlines() if line.startswith("upstream")]
+    assert upstreams[2:] == [
+        "tier 3   gpt-5  chatgpt/gpt-5.1-codex  (provider default)  credential: login (`make login-chatgpt`)",
+        "tier 4   glm-4.6  zai/glm-4.6  https://api.z.ai/api/paas/v4  credential: MODEL_GLM_API_KEY zai-se...cdef",
+        "model    deepseek-v3.2  deepseek/v3.2  (provider default)  credential: DEEPSEEK_API_KEY (the provider's variable)"]
+    assert ZAI_SECRET not in done.stdout and "ds-key-0123456789abcdef" not in done.stdout

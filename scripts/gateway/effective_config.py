@@ -96,9 +96,11 @@ def env_models(settings: Settings, config: dict) -> Additions:
 
 
 def claude_names(config: configfile.ProxyConfig) -> List[str]:
-    """Public names served by Claude deployments only (Anthropic and/or Bedrock), wildcards included."""
-    return [name for name in config.public_models
-            if all(model.split("/", 1)[0] in ("anthropic", "bedrock") for model in config.deployments[name])]
+    """Public names served by Claude deployments only (Anthropic and/or Bedrock). Not the claude-*
+    wildcard: LiteLLM looks fallbacks up by the requested id, never by a pattern (measured: a
+    claude-* entry left an unlisted id's 429 without fallback), as for its Bedrock twin."""
+    return [name for name in config.public_models if "*" not in name
+            and all(model.split("/", 1)[0] in ("anthropic", "bedrock") for model in config.deployments[name])]
 
 
 def tiers_after_bedrock(settings: Settings, config: dict) -> Additions:
