@@ -19,7 +19,7 @@ import pytest
 import yaml
 from claude_cli import claude_binary
 from e2e_clients import CLIENTS, Target
-from harness import start_stack
+from harness import start_simulators, start_stack
 
 from scripts.core.paths import PROJECT_DIR
 from scripts.core.procs import command_line, read_pid
@@ -47,7 +47,8 @@ def config_digest() -> str:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     before = config_digest()
-    running = start_stack(tmp_path_factory.mktemp("e2e-tiers"), dotenv=two_tiers)
+    sims = start_simulators()
+    running = start_stack(tmp_path_factory.mktemp("e2e-tiers"), sims=sims, env_values=two_tiers(sims))
     running.logs["config_digest_before"] = before
     yield running
     running.stop()

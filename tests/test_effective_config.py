@@ -88,11 +88,12 @@ def test_cooldowns_give_one_call_per_window_to_every_tier_but_the_last(shipped):
     for entry in config["model_list"]:
         cooldown = (entry.get("model_info") or {}).get("cooldown_time")
         assert cooldown == (0 if entry["model_name"] == "glm-4.6" else None), entry["model_name"]
-    assert config["litellm_settings"]["callbacks"] == ["prometheus", *effective_config.TIER_CALLBACKS]
+    callbacks = shipped["litellm_settings"]["callbacks"]
+    assert config["litellm_settings"]["callbacks"] == [*callbacks, *effective_config.TIER_CALLBACKS]
     no_tiers = render(shipped, Settings({"PROXY_MODEL_KEYS": "glm", **GLM}))
     assert entries(no_tiers, "claude-haiku-bedrock")[0]["model_info"] == {"cooldown_time": 0}, \
         "without tiers Bedrock stays the last resort"
-    assert no_tiers["litellm_settings"]["callbacks"] == ["prometheus"]
+    assert no_tiers["litellm_settings"]["callbacks"] == callbacks
 
 
 def test_a_cooldown_the_user_chose_is_kept(shipped):

@@ -16,7 +16,7 @@ GPT5 = {"MODEL_GPT5_ALIAS": "gpt-5", "MODEL_GPT5_UPSTREAM_MODEL": "chatgpt/gpt-5
 
 
 def models(**values: str) -> list:
-    return parse_models(values, environ={})
+    return parse_models(values)
 
 
 def test_no_keys_no_models():
@@ -49,10 +49,13 @@ def test_keys_are_case_insensitive_and_may_hold_underscores():
     assert spec.key == "Deep_Seek" and spec.alias == "deepseek-v3.2"
 
 
-def test_the_providers_own_key_variable_will_do():
+def test_the_providers_own_key_variable_in_env_file_will_do(env_file, monkeypatch):
     values = {k: v for k, v in GLM.items() if k != "MODEL_GLM_API_KEY"}
-    assert parse_models({**values, "ZAI_API_KEY": "from-env-file"}, environ={})[0].api_key_var is None
-    assert parse_models(values, environ={"ZAI_API_KEY": "from-shell"})[0].api_key_var is None
+    assert parse_models({**values, "ZAI_API_KEY": "from-env-file"})[0].api_key_var is None
+    env_file(LITELLM_MASTER_KEY=MASTER_KEY, ANTHROPIC_API_KEY=API_KEY, **values)
+    monkeypatch.setenv("ZAI_API_KEY", "from-shell")  # never reaches the proxy's sealed environment
+    with pytest.raises(ToolkitError, match=r"^no API key for glm-4.6: set MODEL_GLM_API_KEY \(or ZAI_API_KEY\) in"):
+        settings.load()
 
 
 def test_login_providers_need_no_key():
@@ -111,12 +114,12 @@ TIER_BAD = [
 def test_bad_tiers_name_the_variable(tiers, message):
     values = {**GLM, "CLAUDE_FALLBACK_AFTER_BEDROCK": tiers}
     with pytest.raises(ToolkitError, match=message):
-        parse_tiers(values, parse_models(values, environ={}))
+        parse_tiers(values, parse_models(values))
 
 
 def test_tiers_keep_their_order_and_need_no_models_without_them():
     values = {**GLM, **GPT5, "PROXY_MODEL_KEYS": "glm,gpt5", "CLAUDE_FALLBACK_AFTER_BEDROCK": "GPT5,glm"}
-    assert [s.alias for s in parse_tiers(values, parse_models(values, environ={}))] == ["gpt-5", "glm-4.6"]
+    assert [s.alias for s in parse_tiers(values, parse_models(values))] == ["gpt-5", "glm-4.6"]
     assert parse_tiers({}, []) == []
 
 

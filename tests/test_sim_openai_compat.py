@@ -21,7 +21,8 @@ HI = [{"role": "user", "content": "hi"}]
 
 @pytest.fixture(scope="module")
 def sims():
-    with SimulatorThread(openai_api_key=KEY) as zai, SimulatorThread(openai_shape="openai") as plain:
+    with SimulatorThread(openai_port=0, openai_api_key=KEY) as zai, \
+            SimulatorThread(openai_port=0, openai_shape="openai") as plain:
         yield zai, plain
 
 

@@ -88,7 +88,7 @@ def _check_known_fields(values: Mapping[str, str], keys: List[str]) -> None:
             raise ToolkitError(f"{var} in .env is not a field of an env-defined model: use one of {known}")
 
 
-def _spec(key: str, values: Mapping[str, str], environ: Mapping[str, str]) -> ModelSpec:
+def _spec(key: str, values: Mapping[str, str]) -> ModelSpec:
     prefix = var_prefix(key)
 
     def get(field: str) -> Optional[str]:
@@ -114,21 +114,21 @@ def _spec(key: str, values: Mapping[str, str], environ: Mapping[str, str]) -> Mo
         raise ToolkitError(f"{prefix}REASONING_EFFORT={effort!r} is not one of {'|'.join(EFFORTS)}")
     key_var = prefix + "API_KEY" if get("API_KEY") else None
     standard = PROVIDER_KEY_VARS.get(match.group(1))
-    if key_var is None and standard and not (values.get(standard) or environ.get(standard)):
+    if key_var is None and standard and not values.get(standard):
         raise ToolkitError(f"no API key for {alias}: set {prefix}API_KEY (or {standard}) in .env")
     return ModelSpec(key, alias, upstream, api_base, key_var, effort.lower() if effort else None)
 
 
-def parse_models(values: Mapping[str, str], environ: Mapping[str, str]) -> List[ModelSpec]:
-    """The models PROXY_MODEL_KEYS defines, in its order. values: .env; environ: the shell,
-    consulted only for a provider's standard key variable (it reaches the proxy too)."""
+def parse_models(values: Mapping[str, str]) -> List[ModelSpec]:
+    """The models PROXY_MODEL_KEYS defines, in its order, from .env's values (a provider's
+    standard key variable too: the proxy's environment has nothing else of the shell)."""
     keys = _listed(values, KEYS_VAR)
     for key in keys:
         if not _KEY.match(key):
             raise ToolkitError(f"{KEYS_VAR} entry {key!r} is not a usable key: letters, digits and _ only, "
                                "starting with a letter (it becomes part of MODEL_<KEY>_... names)")
     _check_known_fields(values, keys)
-    specs = [_spec(key, values, environ) for key in keys]
+    specs = [_spec(key, values) for key in keys]
     aliases: Dict[str, str] = {}
     for spec in specs:
         other = aliases.setdefault(spec.alias, spec.key)

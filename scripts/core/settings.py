@@ -159,7 +159,7 @@ class Settings:
     @property
     def model_specs(self) -> List[ModelSpec]:
         """The env-defined models (PROXY_MODEL_KEYS, MODEL_<KEY>_...), read from .env only."""
-        return model_specs.parse_models(self.values, os.environ)
+        return model_specs.parse_models(self.values)
 
     @property
     def fallback_tiers(self) -> List[ModelSpec]:
