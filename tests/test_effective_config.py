@@ -221,3 +221,14 @@ def test_health_and_info_name_each_tier_and_where_its_credential_comes_from(env_
         "tier 4   glm-4.6  zai/glm-4.6  https://api.z.ai/api/paas/v4  credential: MODEL_GLM_API_KEY zai-se...cdef",
         "model    deepseek-v3.2  deepseek/v3.2  (provider default)  credential: DEEPSEEK_API_KEY (the provider's variable)"]
     assert ZAI_SECRET not in done.stdout and "ds-key-0123456789abcdef" not in done.stdout
+
+
+def test_the_subscription_twins_chain_holds_the_tiers_after_bedrock_too(shipped):
+    """With CLAUDE_CODE_OAUTH_TOKEN Claude Code's requests try `<name>-subscription` first
+    (scripts/gateway/tiers.py): subscription -> API key -> Bedrock -> the env tiers."""
+    values = {**TWO_TIERS, "ANTHROPIC_API_KEY": API_KEY, "CLAUDE_CODE_OAUTH_TOKEN": "sk-ant-oat01-t"}
+    chains = fallbacks(render(shipped, Settings(values)))
+    assert chains["claude-sonnet-4-5-subscription"] == ["claude-sonnet-4-5", "claude-sonnet-4-5-bedrock",
+                                                        "gpt-5", "glm-4.6"]
+    assert chains["claude-sonnet-4-5"] == ["claude-sonnet-4-5-bedrock", "gpt-5", "glm-4.6"]
+    assert "claude-sonnet-4-5-subscription" not in chains["claude-sonnet-4-5"]
