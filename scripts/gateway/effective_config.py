@@ -44,7 +44,8 @@ class Additions:
     source: str
     models: List[dict] = field(default_factory=list)  # model_list entries, appended
     fallbacks: Dict[str, List[str]] = field(default_factory=dict)  # targets appended to each name's fallbacks
-    model_info: Dict[str, Dict[str, Any]] = field(default_factory=dict)  # name -> keys set on its deployments; None removes one
+    # model name -> model_info keys set on each of its deployments (a value None removes the key)
+    model_info: Dict[str, Dict[str, Any]] = field(default_factory=dict)
     callbacks: List[str] = field(default_factory=list)  # appended to litellm_settings.callbacks
     settings: Dict[str, Dict[str, Any]] = field(default_factory=dict)  # section -> keys set (config.yaml must agree)
 
@@ -110,11 +111,11 @@ def tiers_after_bedrock(settings: Settings, config: dict) -> Additions:
     resort. With tiers after it, that would send every request to a throttled Bedrock before
     the next tier; so Bedrock twins and every tier but the last cool down like the primary
     (one call per window), and the last tier becomes the resort that never cools down."""
-    tiers = settings.fallback_tiers
-    if not tiers:
+    chosen = settings.fallback_tiers
+    if not chosen:
         return Additions(TIERS_VAR)
     parsed = configfile.from_data(LABEL, config)
-    aliases = [spec.alias for spec in tiers]
+    aliases = [spec.alias for spec in chosen]
     names = claude_names(parsed)
     fallbacks = {name: aliases for name in names}
     twins = sorted({t for name in names for t in parsed.fallbacks.get(name, []) if t not in aliases})
