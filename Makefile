@@ -75,6 +75,10 @@ models:
 info:
 	$(RUN) scripts.info
 
+.PHONY: print-config  ## The LiteLLM config `make up` runs (config.yaml + .env models and tiers), secrets masked
+print-config:
+	$(RUN) scripts.print_config
+
 ## ---- services and AWS SSO ------------------------------------------
 
 .PHONY: start  ## AWS SSO login when needed, then start the proxy

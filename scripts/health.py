@@ -9,7 +9,7 @@ from scripts.core import configfile, paths
 from scripts.core import settings as settings_mod
 from scripts.core.errors import ToolkitError, entry_point
 from scripts.core.http import Reply
-from scripts.gateway import tiers, upstreams
+from scripts.gateway import effective_config, tiers, upstreams
 from scripts.gateway.client import TEST_PROMPT, answered_by, call, installed_version
 
 
@@ -54,7 +54,9 @@ def health(_args: argparse.Namespace) -> int:
           f"{bedrock.endpoint} in {bedrock.call_ms:.0f} ms ({bedrock.models} Anthropic models; "
           f"check took {bedrock.total_s:.1f}s)")
     failed = 0
-    for line, healthy in credentials.login_health(config.deployments, _model_ids(served)):
+    # the logins the running config needs: config.yaml's models and the ones .env defines
+    running = configfile.from_data(paths.config_file(), effective_config.load_and_render(cfg))
+    for line, healthy in credentials.login_health(running.deployments, _model_ids(served)):
         print(f"login      {'ok   ' if healthy else 'FAIL '} {line}")
         failed += not healthy
     if failed:

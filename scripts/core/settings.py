@@ -14,8 +14,9 @@ import os
 from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, List, Optional
 
-from scripts.core import envcheck, envfile, paths
+from scripts.core import envcheck, envfile, model_specs, paths
 from scripts.core.errors import ToolkitError, warn
+from scripts.core.model_specs import ModelSpec
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 47000
@@ -156,6 +157,16 @@ class Settings:
         return [s for s in (self.master_key, self.api_key, self.subscription_token) if s]
 
     @property
+    def model_specs(self) -> List[ModelSpec]:
+        """The env-defined models (PROXY_MODEL_KEYS, MODEL_<KEY>_...), read from .env only."""
+        return model_specs.parse_models(self.values)
+
+    @property
+    def fallback_tiers(self) -> List[ModelSpec]:
+        """The env-defined models tried after Bedrock (CLAUDE_FALLBACK_AFTER_BEDROCK), in order."""
+        return model_specs.parse_tiers(self.values, self.model_specs)
+
+    @property
     def is_loopback(self) -> bool:
         try:
             return ipaddress.ip_address(self.host).is_loopback
@@ -181,6 +192,7 @@ class Settings:
         found = self.problems()
         if found:
             raise ToolkitError(next(iter(found.values())))
+        self.fallback_tiers  # raises on a bad env-defined model or tier
         return self
 
 

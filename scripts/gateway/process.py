@@ -11,37 +11,27 @@ import sys
 from pathlib import Path
 from typing import Iterator, List, Optional, Tuple
 
-import yaml
-
-from scripts.core import configfile, envfile, paths, procs
+from scripts.core import envfile, paths, procs
 from scripts.core import settings as settings_mod
 from scripts.core.errors import ToolkitError, warn
-from scripts.core.files import write_atomic
 from scripts.core.http import is_live
-from scripts.gateway import config_check, drain, tiers
+from scripts.gateway import config_check, drain, effective_config
 
 LOG_ROTATE_BYTES = 10 * 1024 * 1024
 # In the proxy's command line (litellm_command): with the start time recorded beside
 # the pid, it tells our proxy from any other process that reuses the pid.
 PROXY_MODULE = "scripts.gateway.litellm_main"
-EFFECTIVE_CONFIG = "litellm-config.yaml"
-EFFECTIVE_HEADER = ("# Written by the toolkit at each proxy start: config.yaml plus the subscription tiers\n"
-                    "# (scripts/gateway/tiers.py). Edit config.yaml, not this copy.\n")
 
 
 def proxy_config(cfg: settings_mod.Settings) -> Path:
-    """The config LiteLLM runs: config.yaml itself, or, with a subscription token,
-    config.yaml plus its credential tiers (scripts/gateway/tiers.py) under the state
-    directory, written by write_proxy_config before each start."""
-    return paths.state_dir() / EFFECTIVE_CONFIG if cfg.subscription_token else paths.config_file()
+    """The config LiteLLM runs: config.yaml plus what .env adds (the models and tiers after
+    Bedrock, the subscription's credential tiers: scripts/gateway/effective_config.py), under
+    the state directory, written by write_proxy_config before each start."""
+    return paths.effective_config_file()
 
 
 def write_proxy_config(cfg: settings_mod.Settings) -> Path:
-    path = proxy_config(cfg)
-    if path != paths.config_file():
-        merged = tiers.with_tiers(configfile.load(paths.config_file()).data, cfg)
-        write_atomic(path, EFFECTIVE_HEADER + yaml.safe_dump(merged, sort_keys=False), mode=0o600)
-    return path
+    return effective_config.write(cfg)
 
 
 def litellm_command(cfg: settings_mod.Settings) -> List[str]:
@@ -99,7 +89,7 @@ def preflight() -> settings_mod.Settings:
     """Everything a start needs, checked before anything is started."""
     _warn_if_shared(paths.env_file())
     cfg = settings_mod.load()
-    configfile.load(paths.config_file())
+    effective_config.load_and_render(cfg)  # config.yaml and the .env models and tiers, checked together
     cfg.check_keyless_bind()
     if cfg.ollama_keyless:
         warn(f"{settings_mod.OLLAMA_KEYLESS} is on: /api/* (Ollama) answers programs on this machine without a key")
