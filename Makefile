@@ -32,11 +32,11 @@ generate-key:
 up:
 	$(RUN) scripts.proxy up
 
-.PHONY: down  ## Stop the proxy that `make up` started
+.PHONY: down  ## Stop the proxy that `make up` started, letting requests in flight finish
 down:
 	$(RUN) scripts.proxy down
 
-.PHONY: restart  ## Start a new proxy beside the running one, then drain the old (after .env or config.yaml changes)
+.PHONY: restart  ## Start a new proxy beside the running one, then drain the old one (after .env or config.yaml changes)
 restart:
 	$(RUN) scripts.proxy restart
 
@@ -63,7 +63,7 @@ bench:
 
 ## ---- checks against the running proxy -------------------------------------
 
-.PHONY: health  ## Liveness, readiness, configured upstreams (non-zero when unhealthy)
+.PHONY: health  ## Liveness, readiness, upstreams, Bedrock credentials and endpoint (non-zero when unhealthy)
 health:
 	$(RUN) scripts.health health
 
@@ -78,6 +78,10 @@ models:
 .PHONY: info  ## Effective configuration, secrets masked
 info:
 	$(RUN) scripts.info
+
+.PHONY: print-config  ## The LiteLLM config `make up` runs (config.yaml + .env models and tiers), secrets masked
+print-config:
+	$(RUN) scripts.print_config
 
 ## ---- services and AWS SSO ------------------------------------------
 

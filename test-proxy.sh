@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Smoke checks against a running proxy: ./test-proxy.sh [health|basic|stream|fallback|all]
+# Smoke checks against a running proxy: ./test-proxy.sh [health|basic|stream|fallback|formats|all]
 #
 # Port and master key come from .env (GATEWAY_ENV_FILE moves it). `fallback` uses
 # the `fallback-test` model of config.yaml, whose Anthropic deployment points at a
@@ -115,13 +115,43 @@ check_fallback() {
   else fail "fallback: HTTP $STATUS answered by '${answered:-nobody}': $(excerpt)"; fi
 }
 
+# The other client formats on the same port: Ollama (/api/*) and Gemini (v1, the
+# google-genai default, and v1beta), then the fallback through the Ollama route.
+check_formats() {
+  local ask='"messages":[{"role":"user","content":"Reply with: pong"}]'
+  local gemini='{"contents":[{"role":"user","parts":[{"text":"Reply with: pong"}]}]}'
+  if curl -sS --max-time 10 -H "Authorization: Bearer $KEY" "$BASE/api/tags" | grep -q "\"name\":\"$MODEL\""; then
+    pass "Ollama /api/tags lists $MODEL"
+  else fail "Ollama /api/tags does not list $MODEL"; fi
+  post /api/chat "{\"model\":\"$MODEL\",\"stream\":false,$ask}" -H "Authorization: Bearer $KEY"
+  if [ "$STATUS" = 200 ] && grep -q '"done":true' "$BODY"; then
+    pass "Ollama /api/chat $MODEL answered by $(header x-litellm-model-name)"
+  else fail "Ollama /api/chat $MODEL: HTTP $STATUS $(head -c 300 "$BODY")"; fi
+  post /api/generate "{\"model\":\"$MODEL\",\"prompt\":\"Reply with: pong\"}" -H "Authorization: Bearer $KEY"
+  if [ "$STATUS" = 200 ] && tail -n 1 "$BODY" | grep -q '"done":true' && [ "$(grep -c '"done":false' "$BODY")" -gt 0 ]; then
+    pass "Ollama /api/generate streams NDJSON ($(grep -c '"done":false' "$BODY") lines before the last)"
+  else fail "Ollama /api/generate stream: HTTP $STATUS $(head -c 300 "$BODY")"; fi
+  local version
+  for version in v1 v1beta; do
+    post "/$version/models/$MODEL:generateContent" "$gemini" -H "x-goog-api-key: $KEY"
+    if [ "$STATUS" = 200 ] && grep -q '"candidates"' "$BODY"; then pass "Gemini /$version generateContent $MODEL"
+    else fail "Gemini /$version generateContent $MODEL: HTTP $STATUS $(head -c 300 "$BODY")"; fi
+  done
+  post /api/chat "{\"model\":\"fallback-test\",\"stream\":false,$ask}" -H "Authorization: Bearer $KEY"
+  local answered; answered=$(header x-litellm-model-name)
+  if [ "$STATUS" = 200 ] && [[ "$answered" == bedrock/* ]]; then
+    pass "Ollama /api/chat fallback: primary unreachable, answered by $answered"
+  else fail "Ollama /api/chat fallback: HTTP $STATUS answered by '${answered:-nobody}': $(head -c 300 "$BODY")"; fi
+}
+
 case "${1:-all}" in
   health) check_health ;;
   basic) check_basic ;;
   stream) check_stream ;;
   fallback) check_fallback ;;
-  all) check_health; check_basic; check_stream; check_fallback ;;
-  *) die "unknown check '$1': use health, basic, stream, fallback or all" ;;
+  formats) check_formats ;;
+  all) check_health; check_basic; check_stream; check_fallback; check_formats ;;
+  *) die "unknown check '$1': use health, basic, stream, fallback, formats or all" ;;
 esac
 
 [ "$FAILED" = 0 ] && echo "all checks passed" || { echo "some checks failed" >&2; exit 1; }

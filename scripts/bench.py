@@ -5,7 +5,8 @@ project's config.yaml (`scripts.proxy up`, a .env of its own in a temp dir, a
 free port), exactly as `make demo` does, then measures in one run: /v1/messages
 latency (p50/p95/p99) and requests/s, non-streaming and streaming, at 1 and 16
 concurrent clients, straight to the simulator and through the proxy; time to
-first token; failover (cold, warm, during cooldown) against Bedrock answering
+first token; the same request on /v1/chat/completions and Ollama's /api/chat beside
+/v1/messages (what the format translations cost); failover (cold, warm, during cooldown) against Bedrock answering
 directly; start-to-healthy time, the proxy's peak memory, `make status` time.
 It never measures a proxy it did not start: there is no URL option.
 
@@ -94,15 +95,24 @@ def upstream_model(config: configfile.ProxyConfig, model: str) -> str:
     return primary.split("/", 1)[1]
 
 
-def _targets(stack: Stack, config: configfile.ProxyConfig, model: str) -> Tuple[Target, Target, str]:
+def _targets(stack: Stack, config: configfile.ProxyConfig, model: str) -> Tuple[Target, Target, List[Target], str]:
     upstream_id = upstream_model(config, model)
-    prompt = {"max_tokens": 64, "messages": [{"role": "user", "content": "Say hello"}]}
+    hello = [{"role": "user", "content": "Say hello"}]
+    prompt = {"max_tokens": 64, "messages": hello}
     common = {"anthropic-version": "2023-06-01", "content-type": "application/json"}
     direct = Target("direct", f"{stack.sims.anthropic_url}/v1/messages", {**common, "x-api-key": API_KEY},
                     {"model": upstream_id, **prompt})
     proxy = Target("proxy", f"{stack.base_url}/v1/messages", {**common, "x-api-key": stack.master_key},
                    {"model": model, **prompt})
-    return direct, proxy, upstream_id
+    # The same request in the other formats: LiteLLM's OpenAI path, and Ollama's route
+    # on top of it (what the toolkit's translation at the edges adds).
+    bearer = {"content-type": "application/json", "authorization": f"Bearer {stack.master_key}"}
+    formats = [Target("openai", f"{stack.base_url}/v1/chat/completions", bearer,
+                      {"model": model, "max_tokens": 64, "messages": hello}, token_marker=b'"content":'),
+               Target("ollama", f"{stack.base_url}/api/chat", bearer,
+                      {"model": model, "messages": hello, "options": {"num_predict": 64}},
+                      token_marker=b'"done":false')]
+    return direct, proxy, formats, upstream_id
 
 
 def own_proxy(stack: Stack) -> int:
@@ -156,7 +166,7 @@ def status_seconds(stack: Stack) -> Tuple[Optional[float], str]:
 
 def measure(stack: Stack, config: configfile.ProxyConfig, args: argparse.Namespace) -> Tuple[list, list]:
     pid = own_proxy(stack)
-    direct, proxy, upstream_id = _targets(stack, config, args.model)
+    direct, proxy, formats, upstream_id = _targets(stack, config, args.model)
     start = {"healthy_s": float(stack.logs["start_seconds"]), "cpu_s": bench_proc.cpu_seconds(bench_proc.tree(pid))}
     first = single(proxy)  # the proxy's first request since it started
     start["first_ms"] = first.wall * 1000
@@ -167,7 +177,7 @@ def measure(stack: Stack, config: configfile.ProxyConfig, args: argparse.Namespa
     runner = Runner(stack, pid, args)
     for stream in (False, True):
         for clients in (1, args.clients):
-            for target in (direct, proxy):
+            for target in [direct, proxy, *formats] if clients > 1 else [direct, proxy]:
                 runner.scenario(target, stream, clients)
     say(f">> failover after recovery on {pairs[0].name}, then Bedrock directly")
     bench_failover.recovered(stack, pairs[0], failover, REGION)

@@ -4,7 +4,8 @@ Starts the simulated Anthropic and Bedrock APIs and a real proxy from this
 project's config.yaml on free ports, with a .env of its own in a temp dir (the
 user's .env and any proxy they run are never touched), then narrates: a normal
 answer, a rate limit, the same request answered by Bedrock, the cooldown, the
-recovery, and the Prometheus counters that moved. Cleans up on exit and Ctrl-C.
+recovery, the Prometheus counters that moved, and the same rate-limited model answered
+through each client format the port speaks. Cleans up on exit and Ctrl-C.
 
 Every sentence about what happened is computed from what the demo observed: the
 client's status codes, LiteLLM's x-litellm-model-name header, the simulators'
@@ -20,7 +21,7 @@ import signal
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 from scripts.core.errors import ToolkitError, entry_point
 from scripts.core.http import is_live, request
@@ -106,9 +107,15 @@ def narrate(stack: Stack) -> None:
 
     anthropic.set_fault("429", retry_after=WINDOW)
     window_start = time.monotonic()
+    # LiteLLM starts the cooldown when it gets the 429, before the fallback's answer
+    # arrives: the window surely ends WINDOW seconds after that answer (a busy machine
+    # can take a second between the two).
+    answered = {}
 
     def rate_limited(before: Seen) -> List[str]:
-        return story.judge_rate_limited(ask(stack), records(stack).since(before))
+        answer = ask(stack)
+        answered["at"] = time.monotonic()
+        return story.judge_rate_limited(answer, records(stack).since(before))
     steps.step(f"Anthropic starts rate-limiting: HTTP 429, retry-after {WINDOW}s", rate_limited)
 
     def cooldown(before: Seen) -> List[str]:
@@ -118,7 +125,7 @@ def narrate(stack: Stack) -> None:
     steps.step("During the cooldown Anthropic is skipped", cooldown)
 
     anthropic.clear_fault()
-    time.sleep(max(0.0, WINDOW + 0.5 - (time.monotonic() - window_start)))
+    time.sleep(max(0.0, WINDOW + 0.5 - (time.monotonic() - answered["at"])))
 
     def recovered(before: Seen) -> List[str]:
         answer = ask(stack)
@@ -153,6 +160,47 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def format_requests(stack: Stack) -> List[Tuple[str, str, Dict[str, str], dict]]:
+    """(client format, path, headers, body): the same question in each format the port speaks."""
+    key, hello = stack.master_key, [{"role": "user", "content": "Say hello"}]
+    bearer = {"Authorization": f"Bearer {key}"}
+    gemini = {"x-goog-api-key": key}, {"contents": [{"role": "user", "parts": [{"text": "Say hello"}]}]}
+    return [
+        ("Anthropic Messages", "/v1/messages", {"x-api-key": key, "anthropic-version": "2023-06-01"},
+         {"model": MODEL, "max_tokens": 64, "messages": hello}),
+        ("OpenAI Chat Completions", "/v1/chat/completions", bearer, {"model": MODEL, "messages": hello}),
+        ("OpenAI Responses", "/v1/responses", bearer, {"model": MODEL, "input": "Say hello"}),
+        ("Ollama", "/api/chat", bearer, {"model": MODEL, "messages": hello, "stream": False}),
+        ("Gemini v1 (google-genai default)", f"/v1/models/{MODEL}:generateContent", *gemini),
+        ("Gemini v1beta", f"/v1beta/models/{MODEL}:generateContent", *gemini),
+    ]
+
+
+def formats(stack: Stack) -> None:
+    """One line per client format: the same rate-limited model, who answered according to
+    the simulators' own request logs."""
+    say(f"\n== 6. Every client format on the same port, while Anthropic rate-limits {MODEL}")
+    stack.sims.anthropic.set_fault("429", retry_after=WINDOW)
+    unanswered = []
+    try:
+        for label, path, headers, body in format_requests(stack):
+            seen = (len(stack.primary_calls()), len(stack.fallback_calls()))
+            reply = request("POST", stack.base_url + path, headers=headers, payload=body, timeout=60)
+            anthropic = [r["status"] for r in stack.primary_calls()[seen[0]:]]
+            bedrock = [r["status"] for r in stack.fallback_calls()[seen[1]:]]
+            who = "Bedrock" if 200 in bedrock else "Anthropic" if 200 in anthropic else "nobody"
+            say(f"   {label:<33} HTTP {reply.status}, answered by {who} "
+                f"(Anthropic saw {anthropic or 'no call'}, Bedrock {bedrock or 'no call'}): POST {path}")
+            if reply.status != 200 or who != "Bedrock":
+                unanswered.append(label)
+    finally:
+        stack.sims.anthropic.clear_fault()
+    if unanswered:
+        raise ToolkitError(f"not answered by Bedrock through {', '.join(unanswered)}: see the lines above")
+
+
+
+
 def _stop_on_sigterm(*_args) -> None:
     raise KeyboardInterrupt
 
@@ -182,6 +230,7 @@ def _body(argv: List[str]) -> int:
             say(f">> proxy {stack.base_url} healthy after {stack.logs['start_seconds']}s; "
                 f"Anthropic sim {stack.sims.anthropic_url}, Bedrock sim {stack.sims.bedrock_url}")
             narrate(stack)
+            formats(stack)
         finally:
             _stop(stack)
     return 0

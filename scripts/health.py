@@ -4,11 +4,12 @@ import time
 from typing import List
 
 from scripts.auth import credentials
+from scripts.catalog import bedrock_check
 from scripts.core import configfile, paths
 from scripts.core import settings as settings_mod
 from scripts.core.errors import ToolkitError, entry_point
 from scripts.core.http import Reply
-from scripts.gateway import tiers, upstreams
+from scripts.gateway import effective_config, tiers, upstreams
 from scripts.gateway.client import TEST_PROMPT, answered_by, call, installed_version
 
 
@@ -48,8 +49,14 @@ def health(_args: argparse.Namespace) -> int:
     print(f"fallback   {len(config.fallbacks)} of {len(config.public_models)} model names fall back to Bedrock")
     for note in upstreams.warnings(cfg, config):
         print(f"note       {note}")
+    bedrock = bedrock_check.check(cfg)  # raises, naming the fix, when the fallback cannot work
+    print(f"bedrock    ok    {bedrock.credentials}; {bedrock.region}: signed ListFoundationModels answered by "
+          f"{bedrock.endpoint} in {bedrock.call_ms:.0f} ms ({bedrock.models} Anthropic models; "
+          f"check took {bedrock.total_s:.1f}s)")
     failed = 0
-    for line, healthy in credentials.login_health(config.deployments, _model_ids(served)):
+    # the logins the running config needs: config.yaml's models and the ones .env defines
+    running = configfile.from_data(paths.config_file(), effective_config.load_and_render(cfg))
+    for line, healthy in credentials.login_health(running.deployments, _model_ids(served)):
         print(f"login      {'ok   ' if healthy else 'FAIL '} {line}")
         failed += not healthy
     if failed:
@@ -89,7 +96,7 @@ def models(_args: argparse.Namespace) -> int:
 def _body(argv: List[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.health")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("health", help="liveness, readiness and configured upstreams").set_defaults(func=health)
+    sub.add_parser("health", help="liveness, readiness, upstreams and the Bedrock fallback").set_defaults(func=health)
     test_parser = sub.add_parser("test", help="one real request through the proxy")
     test_parser.add_argument("--model", default="claude-haiku")
     test_parser.add_argument("--timeout", type=float, default=120.0)

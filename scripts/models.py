@@ -26,7 +26,7 @@ from scripts.core import configfile, paths
 from scripts.core import settings as settings_mod
 from scripts.core.errors import ToolkitError, entry_point
 from scripts.core.http import is_live
-from scripts.gateway import process
+from scripts.gateway import process, upstreams
 
 LABEL = {"anthropic": "Anthropic", "bedrock": "Bedrock"}
 
@@ -186,19 +186,39 @@ def table_rows(config: configfile.ProxyConfig, managed: set, seen: dict) -> List
     return rows
 
 
+def print_table(rows: List[tuple]) -> None:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+
+
+def env_rows(settings: settings_mod.Settings) -> List[tuple]:
+    """The models .env defines (PROXY_MODEL_KEYS), with their place in the tiers after Bedrock."""
+    tiers = settings.fallback_tiers
+    return [(spec.alias, spec.upstream_model, spec.api_base or "(provider default)",
+             upstreams.credential_source(settings, spec), spec.reasoning_effort or "-",
+             f"tier {tiers.index(spec) + 3}" if spec in tiers else "-") for spec in settings.model_specs]
+
+
 def show(_args: argparse.Namespace) -> int:
     path = paths.config_file()
     config = configfile.load(path)
+    settings = settings_mod.load(validate=False)
     managed = managed_config.managed_names(managed_config.current_text(path), path) or set()
     seen = models_seen.load()
     header = ("PUBLIC NAME", "ANTHROPIC ID", "BEDROCK ID", "FALLBACK", "ANTHROPIC SEEN", "BEDROCK SEEN")
-    rows = [header] + table_rows(config, managed, seen)
-    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    for row in rows:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+    print_table([header] + table_rows(config, managed, seen))
     print(f"\n{path}; * = your own entry, outside the managed part. SEEN = in the last successful listing.")
     for line in models_seen.footer(seen):
         print(line)
+    own = env_rows(settings)
+    if own:
+        print("\nFrom .env (PROXY_MODEL_KEYS):\n")
+        print_table([("NAME", "UPSTREAM MODEL", "API BASE", "CREDENTIAL", "REASONING", "AFTER BEDROCK")] + own)
+        tiers = [spec.alias for spec in settings.fallback_tiers]
+        if tiers:
+            print(f"\nEvery Claude name falls back to its Bedrock twin, then {', then '.join(tiers)} "
+                  "(CLAUDE_FALLBACK_AFTER_BEDROCK).")
     return 0
 
 

@@ -12,8 +12,9 @@ import os
 from typing import List
 
 from scripts.core import paths
+from scripts.core import settings as settings_mod
 from scripts.core.errors import ToolkitError, entry_point
-from scripts.gateway import handover, process
+from scripts.gateway import config_check, handover, process
 from scripts.services.managed import installed_proxy_service
 
 
@@ -31,10 +32,25 @@ def down(_args: argparse.Namespace) -> int:
     return process.stop()
 
 
-def restart(args: argparse.Namespace) -> int:
+def _check_before_stopping(cfg: settings_mod.Settings) -> None:
+    """LiteLLM must accept config.yaml before the working proxy is stopped for it."""
+    config = paths.config_file()
+    print(f">> loading {config} the way LiteLLM will, before stopping the running proxy ...", flush=True)
+    said = config_check.complaint(process.write_proxy_config(cfg), settings_mod.proxy_environment(cfg))
+    if said:
+        said = process.hide_secrets(said, cfg.secrets)
+        raise ToolkitError(f"LiteLLM rejects {config}: {said}; the running proxy was left as it was: "
+                           "fix config.yaml, then `make restart`")
+
+
+def restart(_args: argparse.Namespace) -> int:
     cfg = process.preflight()  # a broken .env or config must not leave the user with no proxy at all
-    if (managed := installed_proxy_service()):
+    managed = installed_proxy_service()
+    if managed:
+        _check_before_stopping(cfg)
         return managed.restart(cfg)
+    # Without a service, the new proxy starts beside the running one, which stops only
+    # once the new one listens: the new proxy's own start is the check (gateway/handover.py).
     with process.start_lock():
         return handover.restart(cfg)
 

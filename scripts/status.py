@@ -3,8 +3,10 @@
 Proxy (running, healthy, port, version, uptime), the login services, the
 Anthropic credentials and the tiers they make, the AWS SSO login, the ChatGPT/Copilot
 logins that exist (a refused one says so: scripts/auth/tokens.py), where Claude Code
-goes, the models, the subscription's usage windows, and whether LiteLLM has the
-Anthropic API-key primary in cooldown. Reads files and asks the running proxy; never
+goes, the models, the subscription's usage windows, whether LiteLLM has the
+Anthropic API-key primary in cooldown and, with tiers after Bedrock, which tier
+answered each model last (state/last-answers.json, written by the proxy:
+scripts/gateway/last_answer.py). Reads files and asks the running proxy; never
 imports boto3 or litellm.
 
 Cooldown comes from the proxy's Prometheus metrics (GET /metrics/, master key):
@@ -14,6 +16,7 @@ on every answer. Its cooldown series of litellm_deployment_state stays at 2 for
 good (it is never reset), so a deployment counts as cooling down when it was
 cooled down and its last answer was not a success.
 """
+import datetime as dt
 import json
 import os
 import subprocess
@@ -29,7 +32,7 @@ from scripts.core import configfile, paths, procs
 from scripts.core import settings as settings_mod
 from scripts.core.errors import ToolkitError, entry_point
 from scripts.core.http import request
-from scripts.gateway import process
+from scripts.gateway import effective_config, process
 from scripts.gateway import tiers
 from scripts.gateway.client import installed_version
 from scripts.observability import subscription_usage
@@ -130,13 +133,56 @@ def claude_row() -> str:
     return _row("Claude Code", f"{mode} (shell block in {', '.join(blocks)}; `make toggle-claude` switches)")
 
 
-def models_row() -> str:
+def keyless_rows(cfg: settings_mod.Settings) -> List[str]:
+    """A warning while .env lets key-less Ollama clients in; nothing otherwise."""
+    if not cfg.ollama_keyless:
+        return []
+    return [_row("Ollama API", f"WARNING: {settings_mod.OLLAMA_KEYLESS} is on: /api/* answers any program on "
+                               "this machine without a key (remove it from .env and `make restart` to close)")]
+
+
+def models_row(cfg: settings_mod.Settings) -> str:
     try:
-        config = configfile.load(paths.config_file())
+        config = configfile.from_data(paths.config_file(), effective_config.load_and_render(cfg))
+        own = {spec.alias for spec in cfg.model_specs}  # public even when they are tiers (fallback targets)
     except ToolkitError as exc:
         return _row("models", str(exc))
-    return _row("models", f"{len(config.public_models)} names, {len(config.fallbacks)} with a Bedrock fallback "
-                          f"({paths.config_file()})")
+    from_env = f", {len(own)} of them from .env" if own else ""
+    kind = "fallbacks" if cfg.fallback_tiers else "a Bedrock fallback"
+    return _row("models", f"{len(set(config.public_models) | own)} names{from_env}, {len(config.fallbacks)} with "
+                          f"{kind} ({paths.config_file()})")
+
+
+def _since(epoch: object) -> str:
+    try:
+        return dt.datetime.fromtimestamp(float(epoch)).strftime("%H:%M:%S")  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return "?"
+
+
+def tiers_row(cfg: settings_mod.Settings) -> Optional[str]:
+    """With tiers after Bedrock: the models whose last answer came from a later tier than their own."""
+    try:
+        if not cfg.fallback_tiers:
+            return None
+        fallbacks = configfile.from_data(paths.config_file(), effective_config.load_and_render(cfg)).fallbacks
+    except ToolkitError:
+        return None  # models_row names the problem
+    try:
+        answers = json.loads(paths.last_answers_file().read_text())
+    except (OSError, ValueError):
+        answers = {}
+    if not isinstance(answers, dict) or not answers:
+        return _row("answered by", "no answer since the proxy started")
+    later = []
+    for requested, answer in sorted(answers.items()):
+        group = answer.get("model_group") if isinstance(answer, dict) else None
+        if group and group != requested:
+            chain = [requested, *fallbacks.get(requested, [])]
+            tier = f"tier {chain.index(group) + 1}" if group in chain else "a fallback"
+            later.append(f"{requested} by {group} ({tier}, {answer.get('upstream') or '?'}, "
+                         f"since {_since(answer.get('since'))})")
+    return _row("answered by", "; ".join(later) if later else "every model by its own first tier")
 
 
 def cooling_down(metrics: str) -> List[Tuple[str, str]]:
@@ -175,7 +221,7 @@ def subscription_row(cfg: settings_mod.Settings, answers: Dict[str, object]) -> 
                                                             "the API key" if next_tier == "API key" else next_tier))
 
 
-def primary_row(answers: Dict[str, object]) -> str:
+def primary_row(answers: Dict[str, object], after_bedrock: bool = False) -> str:
     text, unknown = _metrics_text(answers)
     if text is None:
         return _row("primary", unknown)
@@ -183,7 +229,8 @@ def primary_row(answers: Dict[str, object]) -> str:
     if not cooled:
         return _row("primary", "Anthropic serving (no model in cooldown)")
     names = ", ".join(f"{group} (after {status})" for group, status in cooled)
-    return _row("primary", f"COOLDOWN: {names}: Bedrock answers until Anthropic does again")
+    fallback = "Bedrock and the tiers after it answer" if after_bedrock else "Bedrock answers"
+    return _row("primary", f"COOLDOWN: {names}: {fallback} until Anthropic does again")
 
 
 def shared_state_row(cfg: settings_mod.Settings) -> str:
@@ -207,17 +254,20 @@ def _body(argv: List[str]) -> int:
     cfg = settings_mod.load(validate=False)
     platform = platform_info.current()
     answers = _ask_proxy(cfg)
-    rows = proxy_rows(cfg, platform, answers)
+    rows: List[Optional[str]] = list(proxy_rows(cfg, platform, answers))
     rows += [anthropic_row(cfg), _row("tiers", tiers.describe_paths(cfg)),
              _row("AWS SSO", service_status.aws_login_summary(cfg))]
-    rows += credentials.login_rows(everything=False) + [claude_row(), models_row()]
+    rows += credentials.login_rows(everything=False) + [claude_row(), models_row(cfg)]
+    rows += keyless_rows(cfg)
     if not isinstance(answers["ready"], OSError):
+        answered = tiers_row(cfg)
         if cfg.subscription_token:
             rows.append(subscription_row(cfg, answers))
         if cfg.api_key:
-            rows.append(primary_row(answers))
+            rows.append(primary_row(answers, after_bedrock=answered is not None))
+        rows.append(answered)
     rows.append(shared_state_row(cfg))
-    print("\n".join(rows))
+    print("\n".join(row for row in rows if row))
     return 0
 
 

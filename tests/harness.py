@@ -17,7 +17,7 @@ from scripts.sim.sandbox import (  # noqa: F401
 def assert_demo_told_the_story(out: str) -> None:
     """The lines of a `make demo` run whose story held, step by step."""
     steps = re.split(r"\n== ", out)
-    assert len(steps) == 6, out
+    assert len(steps) == 7, out  # the preamble, 5 fallback steps, one line per client format
     assert "answered by Anthropic" in steps[1] and "Anthropic saw 1 call (200), Bedrock saw no call" in steps[1]
     assert "answered by Bedrock" in steps[2] and "Anthropic saw 1 call (429), Bedrock saw 1 call (200)" in steps[2]
     assert steps[3].count("answered by Bedrock") == 3 and "Anthropic calls during the window: 0," in steps[3]

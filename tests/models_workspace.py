@@ -40,7 +40,7 @@ class Workspace:
         self.port = free_port()
 
     def write_env(self, anthropic_url: str, bedrock_url: str, **values: str) -> None:
-        env = {"LITELLM_MASTER_KEY": "sk-models-master-key-0123456789", "LITELLM_PORT": str(self.port),
+        env = {"LITELLM_MASTER_KEY": "sk-models-master-key-0123456789abcdef", "LITELLM_PORT": str(self.port),
                "ANTHROPIC_API_KEY": API_KEY, "ANTHROPIC_API_BASE": anthropic_url,
                "AWS_REGION": "us-west-2", "AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
                "AWS_ENDPOINT_URL_BEDROCK": bedrock_url, **values}

@@ -107,6 +107,7 @@ ENV_VARIANTS = [
     "LITELLM_MASTER_KEY=sk-no-final-newline",
     'LITELLM_MASTER_KEY="sk-quoted" # comment\n',
     "LITELLM_MASTER_KEY=sk-$(touch pwned)`touch pwned2`\n",
+    "\ufeffLITELLM_MASTER_KEY=sk-after-a-bom\r\n",
 ]
 
 

@@ -1,5 +1,6 @@
 """`make demo` from this checkout: the narrative must show what it claims, and a
 story that does not happen must stop it with the step and the reason."""
+import re
 import subprocess
 import sys
 
@@ -20,6 +21,11 @@ def test_demo_narrates_fallback_cooldown_and_recovery(isolated):
     result = run_demo()
     assert result.returncode == 0, result.stdout + result.stderr
     assert_demo_told_the_story(result.stdout)
+    formats = re.split(r"\n== ", result.stdout)[6].splitlines()[1:7]  # one line per client format, Anthropic at 429
+    assert [line.split(" HTTP ")[0].strip() for line in formats] == [
+        "Anthropic Messages", "OpenAI Chat Completions", "OpenAI Responses", "Ollama",
+        "Gemini v1 (google-genai default)", "Gemini v1beta"]
+    assert all("HTTP 200, answered by Bedrock" in line for line in formats), formats
     assert sorted(p.name for p in PROJECT_DIR.iterdir()) == env_before  # wrote nothing into the checkout
 
 

@@ -120,7 +120,7 @@ def test_smoke_script_passes_against_a_running_proxy(stack):
     stack.reset()
     result = run_smoke(stack, "all")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.count("PASS") == 6 and "FAIL" not in result.stdout
+    assert result.stdout.count("PASS") == 12 and "FAIL" not in result.stdout
     assert "PASS  readiness: healthy" in result.stdout
     assert 'answered by anthropic/claude-haiku-4-5-20251001: "Hello from simulated Anthropic' in result.stdout
     assert "PASS  /v1/messages stream from anthropic/claude-haiku-4-5-20251001: 5 deltas" in result.stdout

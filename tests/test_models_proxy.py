@@ -26,8 +26,6 @@ def run(tmp_path_factory):
                         sim_args=["--anthropic-models", ",".join(ANTHROPIC_IDS),
                                   "--bedrock-models", ",".join(BEDROCK_IDS)])
     try:
-        with open(root / "stack" / ".env", "a") as dotenv:  # where boto3 finds the control plane
-            dotenv.write(f"AWS_ENDPOINT_URL_BEDROCK={stack.sims.bedrock_url}\n")
         update = stack.script("models", "update")
         restart = stack.script("proxy", "restart") if update.returncode == 0 else None
         yield stack, config, update, restart

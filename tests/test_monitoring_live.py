@@ -5,7 +5,9 @@ prometheus.yml with the target rewritten to the proxy, scrape and rule evaluatio
 second), scrapes a real proxy, with both Anthropic credentials set, while a scenario runs
 on the simulated upstreams: one real `claude -p` on the subscription (its usage windows),
 normal traffic (plain, streamed, a cached prompt), a 429 that sends requests to Bedrock and
-puts Anthropic in cooldown, recovery, and a model whose fallback fails as well.
+puts Anthropic in cooldown, recovery, a model that Anthropic and Bedrock both refuse and a
+tier after Bedrock answers (an env-defined model on the OpenAI-compatible simulator), and a
+model whose fallbacks all fail.
 Then every PromQL expression of every dashboard panel and of every alert rule is
 evaluated through Prometheus' HTTP API and must return at least one series.
 
@@ -29,12 +31,12 @@ import anthropic
 import pytest
 import yaml
 from claude_cli import claude_binary, run_print
-from harness import start_stack
+from harness import start_simulators, start_stack
 
 from scripts.core.http import request
 from scripts.core.paths import PROJECT_DIR
 from scripts.core.procs import free_port
-from scripts.sim.sandbox import PYTHON
+from scripts.sim.sandbox import PYTHON, TIER_MODEL, tier_dotenv
 
 pytestmark = [pytest.mark.e2e,
               pytest.mark.skipif(shutil.which("prometheus") is None,
@@ -131,9 +133,19 @@ def run_scenario(stack) -> None:
     # After the cooldown Anthropic serves again.
     time.sleep(max(0.0, WINDOW + 0.5 - (time.monotonic() - started)))
     assert ask(client, "claude-haiku-4-5").startswith("anthropic/")
-    # Both upstreams fail for one model: the fallback fails, the client gets an error.
+    # Anthropic and Bedrock both refuse a model: the tier after Bedrock answers, twice (a scrape
+    # apart, for rate()); the second request goes straight to it, both being in cooldown.
+    stack.sims.anthropic.set_fault("429", count=1, retry_after=WINDOW, models=["claude-sonnet-4-5"])
+    stack.sims.bedrock.set_fault("throttle", count=1, models=["sonnet-4-5"])
+    started = time.monotonic()
+    assert ask(client, "claude-sonnet-4-5") == f"zai/{TIER_MODEL}"
+    time.sleep(SCRAPE_GAP)
+    assert ask(client, "claude-sonnet-4-5") == f"zai/{TIER_MODEL}"
+    assert time.monotonic() - started < WINDOW, "Anthropic's cooldown ended before the second request"
+    # Every upstream fails for one model: the fallbacks fail, the client gets an error.
     stack.sims.anthropic.set_fault("500", models=["claude-opus-4-1"])
     stack.sims.bedrock.set_fault("500", models=["claude-opus-4-1"])
+    stack.sims.openai.set_fault("500", count=1)
     with pytest.raises(anthropic.APIStatusError):
         ask(client, "claude-opus-4-1")
     stack.sims.anthropic.clear_fault()
@@ -143,7 +155,8 @@ def run_scenario(stack) -> None:
 @pytest.fixture(scope="module")
 def prometheus(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("monitoring-live")
-    stack = start_stack(workdir, credentials=("api_key", "token"),
+    sims = start_simulators()
+    stack = start_stack(workdir, credentials=("api_key", "token"), sims=sims, env_values=tier_dotenv(sims),
                         extra_env={"GATEWAY_CONFIG": str(scrape_ready_config(workdir))})
     process = None
     log = (workdir / "prometheus.log").open("wb")
@@ -216,12 +229,16 @@ def panel_value(prometheus, title: str) -> float:
 
 
 def test_fallback_and_cooldown_panels_show_what_happened(prometheus):
-    assert panel_value(prometheus, "Successful fallbacks") == 3  # the 429, then two during the cooldown
-    assert panel_value(prometheus, "Fallbacks, last 5 min") == 3
-    assert panel_value(prometheus, "Fallbacks to Bedrock") == 3
+    # to Bedrock: the 429, then two during the cooldown; to the tier: two requests, two hops each
+    # (Anthropic -> Bedrock twin -> tier 3)
+    assert panel_value(prometheus, "Successful fallbacks") == 7
+    assert panel_value(prometheus, "Fallbacks, last 5 min") == 7
+    assert panel_value(prometheus, "Fallbacks, to Bedrock and the tiers after it") == 7
     assert panel_value(prometheus, "Answered by Bedrock") == 3
-    assert panel_value(prometheus, "Failed fallbacks") == 2  # the stat and the time series, one each
-    assert panel_value(prometheus, "Anthropic cooldowns, last 5 min") == 2  # haiku's 429, opus' 500
+    assert panel_value(prometheus, "Answered by other providers") == 2
+    # one request, two failed hops (Bedrock twin -> tier 3, Anthropic -> Bedrock twin), in the stat and the time series
+    assert panel_value(prometheus, "Failed fallbacks") == 4
+    assert panel_value(prometheus, "Anthropic cooldowns, last 5 min") == 3  # haiku's 429, sonnet's 429, opus' 500
     assert panel_value(prometheus, "Share answered by Bedrock, last 5 min") > 0
 
 
@@ -274,8 +291,15 @@ def variable_options(prometheus, variable: dict) -> set:
 
 def test_variables_offer_the_models_and_providers(prometheus):
     variables = {v["name"]: v for v in json.loads(DASHBOARD.read_text())["templating"]["list"]}
-    assert variable_options(prometheus, variables["model"]) == {"claude-sonnet-4-6", "claude-haiku-4-5", "claude-opus-4-1"}
-    assert variable_options(prometheus, variables["provider"]) == {"anthropic", "bedrock"}
+    assert variable_options(prometheus, variables["model"]) == {"claude-sonnet-4-6", "claude-haiku-4-5",
+                                                                "claude-opus-4-1", TIER_MODEL}
+    assert variable_options(prometheus, variables["provider"]) == {"anthropic", "bedrock", "zai"}
+
+
+def test_answers_are_shown_per_provider(prometheus):
+    (result,) = panel_results(prometheus, "Answers by provider, time range")
+    answers = {series["metric"]["api_provider"]: float(series["value"][1]) for series in result}
+    assert answers["zai"] == 2 and answers["bedrock"] == 3 and answers["anthropic"] > 3
 
 
 def test_the_subscription_row_shows_the_usage_windows(prometheus):

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import API_KEY, MASTER_KEY, PROJECT_DIR
 
+from scripts.core.procs import start_time
 from scripts.service import main as service_main
 from scripts.services import render as service_render
 from scripts.services.render import Context
@@ -280,15 +281,17 @@ def test_make_uninstall_all_keeps_env_and_config(manager, dotenv, service, tmp_p
 
 def test_install_stops_the_proxy_make_up_started(service, manager, dotenv, isolated):
     """The service needs the port: the proxy `make up` started (a stand-in process
-    named litellm, recorded in the pid file) is stopped right before the service starts."""
-    stray = subprocess.Popen(["bash", "-c", "exec -a litellm sleep 60"], start_new_session=True)
+    named like it, recorded in the pid file with its start time) is stopped right
+    before the service starts."""
+    stray = subprocess.Popen(["bash", "-c", "exec -a 'python -m scripts.gateway.litellm_main' sleep 60"],
+                             start_new_session=True)
     deadline = time.monotonic() + 5
-    while not Path(f"/proc/{stray.pid}/cmdline").read_bytes().startswith(b"litellm"):
+    while not Path(f"/proc/{stray.pid}/cmdline").read_bytes().startswith(b"python -m"):
         assert time.monotonic() < deadline
         time.sleep(0.05)
     pid_file = isolated / "state" / "proxy.pid"
     pid_file.parent.mkdir()
-    pid_file.write_text(f"{stray.pid}\n")
+    pid_file.write_text(f"{stray.pid}\n{start_time(stray.pid)}\n")
     try:
         assert f"Would stop the proxy `make up` started (pid {stray.pid})" in service("install", "proxy",
                                                                                      "--dry-run").stdout

@@ -9,7 +9,7 @@ from conftest import API_KEY, MASTER_KEY
 
 from scripts.core import paths, settings
 from scripts.core.errors import ToolkitError
-from scripts.gateway import process, readiness, shared_state
+from scripts.gateway import effective_config, process, readiness, shared_state
 from scripts.redis_server import masked_url
 
 URL = "redis://:s3cret-password-0123456789@127.0.0.1:47379/0"
@@ -29,9 +29,9 @@ def test_without_redis_one_worker_and_nothing_added(env_file):
 
 @pytest.mark.parametrize("values, fix", [
     ({"GATEWAY_WORKERS": "2"}, r"GATEWAY_WORKERS=2 needs REDIS_URL in \.env .*make redis"),
-    ({"GATEWAY_WORKERS": "0", "REDIS_URL": URL}, "not a worker count: use 1 to 64"),
+    ({"GATEWAY_WORKERS": "0", "REDIS_URL": URL}, "GATEWAY_WORKERS='0' in .* is not a worker count: use 1 to 64"),
     ({"GATEWAY_WORKERS": "two", "REDIS_URL": URL}, "not a worker count"),
-    ({"REDIS_URL": "127.0.0.1:6379"}, r"REDIS_URL in \.env must start with redis://"),
+    ({"REDIS_URL": "127.0.0.1:6379"}, r"^REDIS_URL in .* must start with redis://, rediss:// or unix://"),
 ])
 def test_bad_worker_or_redis_settings_name_the_fix(env_file, values, fix):
     env_file(LITELLM_MASTER_KEY=MASTER_KEY, ANTHROPIC_API_KEY=API_KEY, **values)
@@ -54,8 +54,9 @@ def test_redis_contribution_is_a_reference_and_leaves_its_input_alone(env_file):
     sections = shared_state.redis_settings(cfg, config)
     assert sections == {"router_settings": {"redis_url": "os.environ/REDIS_URL"}}
     assert config == before
-    merged = shared_state.merged(config, sections)
-    assert merged["router_settings"] == {"num_retries": 0, "allowed_fails": 0, "redis_url": "os.environ/REDIS_URL"}
+    rendered = copy.deepcopy(config)
+    effective_config.apply(rendered, effective_config.shared_redis(cfg, config))
+    assert rendered["router_settings"] == {"num_retries": 0, "allowed_fails": 0, "redis_url": "os.environ/REDIS_URL"}
     assert config == before
     assert shared_state.proxy_variables(cfg)["DEFAULT_COOLDOWN_REDIS_READ_INTERVAL_SECONDS"] == "0.001"
 
@@ -71,8 +72,7 @@ def test_command_runs_the_rendered_config_with_workers(env_file):
     paths.venv_bin("litellm").exists() or pytest.skip("no .venv: run `make install`")
     command = process.litellm_command(cfg)
     assert command[command.index("--num_workers") + 1] == "3"
-    rendered = process.proxy_config(cfg)
-    process.write_proxy_config(cfg)
+    rendered = process.write_proxy_config(cfg)
     assert command[command.index("--config") + 1] == str(rendered)
     assert stat.S_IMODE(rendered.stat().st_mode) == 0o600
     text = rendered.read_text()
@@ -82,12 +82,12 @@ def test_command_runs_the_rendered_config_with_workers(env_file):
     assert data["model_list"] == yaml.safe_load(paths.config_file().read_text())["model_list"]
 
 
-def test_command_without_redis_runs_config_yaml_itself(env_file):
+def test_command_without_redis_has_one_worker_and_no_redis(env_file):
     cfg = load(env_file)
     paths.venv_bin("litellm").exists() or pytest.skip("no .venv: run `make install`")
     command = process.litellm_command(cfg)
-    assert command[command.index("--config") + 1] == str(paths.config_file())
     assert command[command.index("--num_workers") + 1] == "1"
+    assert "redis_url" not in yaml.safe_load(process.write_proxy_config(cfg).read_text())["router_settings"]
 
 
 def test_environment_of_several_workers(env_file, monkeypatch):
@@ -96,7 +96,7 @@ def test_environment_of_several_workers(env_file, monkeypatch):
     assert env["REDIS_URL"] == URL
     assert env["DEFAULT_COOLDOWN_REDIS_READ_INTERVAL_SECONDS"] == "0.05"
     assert env["PROMETHEUS_MULTIPROC_DIR"].startswith(str(paths.state_dir()))
-    assert env[readiness.READY_DIR_VAR] == str(process.ready_dir())
+    assert env[readiness.READY_DIR_VAR] == str(readiness.ready_dir())
     assert "PROMETHEUS_MULTIPROC_DIR" not in process.environment(load(env_file))
 
 

@@ -159,8 +159,9 @@ EXPIRED_ERRORS = {"NoCredentialsError", "SSOTokenLoadError", "UnauthorizedSSOTok
                   "TokenRetrievalError", "CredentialRetrievalError", "SSOError"}
 
 
-def bedrock_failure(exc: Exception, action: str, region: str) -> SideFailure:
-    """A one-line reason and fix for a boto3 error."""
+def bedrock_failure(exc: Exception, action: str, region: str, sso_fix: str = SSO_FIX) -> SideFailure:
+    """A one-line reason and fix for a boto3 error (sso_fix: what to do about expired
+    credentials, naming the command to run again)."""
     name = type(exc).__name__
     response = getattr(exc, "response", None) or {}
     code = response.get("Error", {}).get("Code", "")
@@ -170,7 +171,7 @@ def bedrock_failure(exc: Exception, action: str, region: str) -> SideFailure:
     if code in EXPIRED_CODES or name in EXPIRED_ERRORS:
         creds = f"the credentials of AWS profile {profile}" if profile else "the AWS credentials"
         return SideFailure(f"Bedrock: {creds} are expired or missing "
-                           f"({code or name}: {message}): {SSO_FIX}")
+                           f"({code or name}: {message}): {sso_fix}")
     if code in DENIED_CODES:
         return SideFailure(f"Bedrock: {who} may not call bedrock:{action} in {region} ({code}): "
                            "ask your AWS admin for bedrock:ListFoundationModels and "

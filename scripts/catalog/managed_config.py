@@ -12,10 +12,7 @@ file (the markers included) is kept as it was. Like honcho's exporters, render()
 only returns text; replace() is the one writer, and it validates first.
 """
 import json
-import os
 import re
-import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Set, Tuple
@@ -23,10 +20,10 @@ from typing import Dict, List, Optional, Set, Tuple
 import yaml
 
 from scripts.catalog.matching import Entry
-from scripts.core import configfile, paths
+from scripts.core import configfile
 from scripts.core.errors import ToolkitError
 from scripts.core.files import write_atomic
-from scripts.core.settings import NO_DOTENV
+from scripts.gateway import config_check
 
 PARTS = ("models", "fallbacks")
 MARKER = re.compile(r"^(?P<indent>[ \t]*)# (?P<dir>>>>|<<<) managed by make update-models: "
@@ -219,26 +216,9 @@ def render(text: str, path: Path, plan: Plan) -> str:
     return "".join(lines)
 
 
-LITELLM_CHECK = """
-import os, sys, yaml
-os.environ.setdefault("GATEWAY_ANTHROPIC_CREDENTIAL", "sk-ant-validate")
-os.environ.setdefault("AWS_REGION", "us-east-1")
-data = yaml.safe_load(open(sys.argv[1], encoding="utf-8"))
-from litellm import Router
-Router(model_list=data["model_list"], fallbacks=(data.get("router_settings") or {}).get("fallbacks") or [])
-"""
-
-
 def check_with_litellm(candidate: Path) -> None:
-    """Build a LiteLLM Router from the file, as the proxy will (about 8 s of CPU: importing litellm)."""
-    python = paths.venv_bin("python")
-    # NO_DOTENV: `python -c` would load the .env of the working directory (the project's).
-    env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", **NO_DOTENV}
-    result = subprocess.run([str(python) if python.exists() else sys.executable, "-c", LITELLM_CHECK,
-                             str(candidate)], capture_output=True, text=True, timeout=180, env=env)
-    if result.returncode != 0:
-        last = (result.stderr.strip().splitlines() or ["no output"])[-1]
-        raise ToolkitError(f"LiteLLM rejects the updated config ({last})")
+    """Load the file the way the proxy will (gateway/config_check.py: about 8 s of CPU)."""
+    config_check.check(candidate, config_check.placeholder_environment(), "LiteLLM rejects the updated config")
 
 
 def validate(candidate: Path) -> None:

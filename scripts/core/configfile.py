@@ -49,6 +49,11 @@ def load(path: Path) -> ProxyConfig:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "YAML"
         raise _fail(path, where, f"not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    return from_data(path, data)
+
+
+def from_data(path: Path, data: object) -> ProxyConfig:
+    """Check an already parsed config (config.yaml, or the effective config rendered from it)."""
     if not isinstance(data, dict):
         raise _fail(path, "top level", "expected a mapping with model_list")
     config = ProxyConfig(path, data)

@@ -2,10 +2,11 @@
 
 Every entry point is `main = entry_point(__name__, _body)`: ToolkitError becomes one
 line on stderr and its exit code; anything else is a bug and keeps its traceback.
+warn() is the one way to say something is wrong without stopping: one line on stderr.
 """
 import os
 import sys
-from typing import Callable, List
+from typing import Callable, List, Set
 
 Body = Callable[[List[str]], int]
 
@@ -17,6 +18,18 @@ class ToolkitError(Exception):
     def __init__(self, message: str, exit_code: int = 1):
         super().__init__(message)
         self.exit_code = exit_code
+
+
+_warned: Set[str] = set()
+
+
+def warn(message: str) -> None:
+    """One line on stderr, at most once per process: .env is read several times by
+    some commands, and the same problem must not be reported twice."""
+    if message in _warned:
+        return
+    _warned.add(message)
+    print(f"warning: {message}", file=sys.stderr)
 
 
 def run_main(body: Body, argv: List[str]) -> int:

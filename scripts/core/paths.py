@@ -67,6 +67,16 @@ def venv_bin(name: str) -> Path:
     return venv_dir() / "bin" / name
 
 
+def effective_config_file() -> Path:
+    """The LiteLLM config `make up` renders from config.yaml and .env (make print-config shows it)."""
+    return state_dir() / "litellm-config.yaml"
+
+
+def last_answers_file() -> Path:
+    """Which model group answered each requested model last (written by the proxy, read by make status)."""
+    return state_dir() / "last-answers.json"
+
+
 def pid_file() -> Path:
     return state_dir() / "proxy.pid"
 

@@ -39,15 +39,22 @@ def read_pid(pid_file: Path) -> Optional[int]:
         return None
 
 
-def port_is_free(host: str, port: int) -> bool:
+def bind_error(host: str, port: int) -> Optional[OSError]:
+    """Why a server could not listen on host:port (None: it could): EADDRINUSE when
+    someone else does, a socket.gaierror for a host that does not resolve,
+    EADDRNOTAVAIL for an address that is not this machine's."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
-        except OSError:
-            return False
-    return True
+        except OSError as exc:
+            return exc
+    return None
+
+
+def port_is_free(host: str, port: int) -> bool:
+    return bind_error(host, port) is None
 
 
 def port_owner(port: int) -> str:
@@ -74,15 +81,26 @@ def free_port(host: str = "127.0.0.1") -> int:
         return sock.getsockname()[1]
 
 
+def signal_group(pid: int, sig: int) -> bool:
+    """Send sig to the process group pid leads (our detached proxy, its workers),
+    else to pid alone; False when the process is gone."""
+    try:
+        os.killpg(pid, sig)
+        return True
+    except (ProcessLookupError, PermissionError):
+        pass  # not a group leader (started by someone else), or not ours to signal as a group
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def terminate(pid: int, timeout: float = 15.0) -> None:
     """SIGTERM the process group, SIGKILL it if it outlives the deadline."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(pid, sig)
-        except ProcessLookupError:
+        if not signal_group(pid, sig):
             return
-        except PermissionError:
-            os.kill(pid, sig)
         try:
             wait_until(lambda: not is_alive(pid) or is_zombie(pid), timeout, interval=0.1)
             return
@@ -98,6 +116,47 @@ def stat_fields(pid: int) -> Optional[List[str]]:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()
     except (OSError, IndexError):
         return None
+
+
+def start_time(pid: int) -> Optional[str]:
+    """When the process started, as a token that tells two processes with the same
+    pid apart: the start tick of /proc/<pid>/stat on Linux, `ps -o lstart=` (to the
+    second) where there is no /proc. None when the process is gone."""
+    fields = stat_fields(pid)
+    if fields:
+        return fields[19]  # field 22, starttime
+    if Path("/proc/self/stat").exists():
+        return None  # Linux, and the process is gone
+    result = subprocess.run(["ps", "-o", "lstart=", "-p", str(pid)], capture_output=True, text=True)
+    return " ".join(result.stdout.split()) or None
+
+
+def _linux_established(port: int) -> int:
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            # "sl local_address rem_address st ...", addresses as HEXIP:HEXPORT, 01 = ESTABLISHED
+            cols = row.split()
+            if len(cols) > 3 and cols[3] == "01" and int(cols[1].rsplit(":", 1)[1], 16) == port:
+                count += 1
+    return count
+
+
+def connections_to(port: int) -> Optional[int]:
+    """Open TCP connections whose server side is this machine's port (the proxy's
+    clients, whatever they are doing); None when it cannot be told."""
+    if Path("/proc/net/tcp").exists():
+        return _linux_established(port)
+    if not shutil.which("lsof"):
+        return None
+    out = subprocess.run(["lsof", "-nP", f"-iTCP:{port}", "-sTCP:ESTABLISHED", "-Fn"],
+                         capture_output=True, text=True).stdout
+    # "n127.0.0.1:47000->127.0.0.1:53422": the server side names the port first
+    return sum(1 for line in out.splitlines() if line.startswith("n") and line[1:].split("->")[0].endswith(f":{port}"))
 
 
 def is_zombie(pid: int) -> bool:

@@ -11,18 +11,23 @@ of its own (NO_DOTENV).
 """
 import ipaddress
 import os
-from dataclasses import dataclass
-from typing import Dict, List, Optional
+from dataclasses import dataclass, field
+from typing import Dict, FrozenSet, List, Optional
 
-from scripts.core import envfile, paths
-from scripts.core.errors import ToolkitError
+from scripts.core import envcheck, envfile, model_specs, paths
+from scripts.core.errors import ToolkitError, warn
+from scripts.core.model_specs import ModelSpec
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 47000
-MAX_WORKERS = 64
-REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+# Seconds `make down` (and the service's stop) lets requests in flight finish: Claude
+# Code's streams routinely run for minutes. GATEWAY_DRAIN_TIMEOUT in .env changes it.
+DEFAULT_DRAIN_TIMEOUT = 300
 ANTHROPIC_DEFAULT_BASE = "https://api.anthropic.com"
 
+# Every command needs the proxy's address (base_url): a wrong one is an error even
+# where other problems are only warnings.
+WHERE_IT_LISTENS = ("LITELLM_HOST", "LITELLM_PORT")
 # Only ever read from .env, never inherited from the shell (see module doc).
 FILE_ONLY = ("LITELLM_MASTER_KEY", "ANTHROPIC_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN", "REDIS_URL")
 # Read from .env, else from the shell (the standard AWS chain and overrides).
@@ -56,6 +61,15 @@ SYSTEM_PREFIXES_FOR_PROXY = ("LC_",)
 # other than GATEWAY_ENV_FILE into `make up`. PYTHON_DOTENV_DISABLED (python-dotenv
 # >= 1.2) does the same for any other library's load_dotenv().
 NO_DOTENV = {"LITELLM_MODE": "PRODUCTION", "PYTHON_DOTENV_DISABLED": "1"}
+# Opt-in: Ollama routes answer loopback clients that send no key (scripts/gateway/format_routes.py).
+# Read from .env only, so no shell export can switch authentication off.
+OLLAMA_KEYLESS = "OLLAMA_ALLOW_KEYLESS"
+TRUE_WORDS = ("1", "true", "yes", "on")
+
+
+def flag(value: Optional[str]) -> bool:
+    """A yes/no setting: 1, true, yes or on (any case) mean yes; anything else no."""
+    return (value or "").strip().lower() in TRUE_WORDS
 
 
 def mask(secret: Optional[str]) -> str:
@@ -70,9 +84,24 @@ def mask(secret: Optional[str]) -> str:
 @dataclass(frozen=True)
 class Settings:
     values: Dict[str, str]
+    from_shell: FrozenSet[str] = field(default_factory=frozenset)  # keys the shell supplied, not .env
 
     def get(self, key: str) -> Optional[str]:
         return self.values.get(key) or None
+
+    def where(self, key: str) -> str:
+        return "in your shell's environment" if key in self.from_shell else "in .env"
+
+    def problems(self) -> Dict[str, str]:
+        """{variable: what is wrong with it} for the values the toolkit understands (envcheck)."""
+        return envcheck.problems(self.values, self.where)
+
+    @property
+    def drain_timeout(self) -> float:
+        raw = self.get("GATEWAY_DRAIN_TIMEOUT") or os.environ.get("GATEWAY_DRAIN_TIMEOUT")
+        if raw and not envcheck.problem("GATEWAY_DRAIN_TIMEOUT", raw, ""):
+            return float(raw)
+        return DEFAULT_DRAIN_TIMEOUT
 
     @property
     def host(self) -> str:
@@ -84,7 +113,8 @@ class Settings:
         if raw is None:
             return DEFAULT_PORT
         if not raw.isdigit() or not 0 < int(raw) < 65536:
-            raise ToolkitError(f"LITELLM_PORT={raw!r} in .env is not a port number: use e.g. {DEFAULT_PORT}")
+            raise ToolkitError(f"LITELLM_PORT={raw!r} {self.where('LITELLM_PORT')} is not a port number: "
+                               f"use e.g. {DEFAULT_PORT}")
         return int(raw)
 
     @property
@@ -129,25 +159,32 @@ class Settings:
 
     @property
     def redis_url(self) -> Optional[str]:
-        """Where the workers and instances share router state (cooldowns); None: in memory."""
-        url = self.get("REDIS_URL")
-        if url is not None and not url.startswith(REDIS_SCHEMES):
-            raise ToolkitError(f"REDIS_URL in .env must start with {', '.join(REDIS_SCHEMES)}: "
-                               "e.g. redis://:PASSWORD@127.0.0.1:6379/0, or run `make redis`")
-        return url
+        """Where the workers and instances share router state (cooldowns); None: in memory.
+        (envcheck checks its form.)"""
+        return self.get("REDIS_URL")
 
     @property
     def workers(self) -> int:
+        """Proxy worker processes (GATEWAY_WORKERS, envcheck checks the count)."""
         raw = self.get("GATEWAY_WORKERS")
-        if raw is None:
-            return 1
-        if not raw.isdigit() or not 1 <= int(raw) <= MAX_WORKERS:
-            raise ToolkitError(f"GATEWAY_WORKERS={raw!r} is not a worker count: use 1 to {MAX_WORKERS}")
-        count = int(raw)
+        problem = envcheck.problem("GATEWAY_WORKERS", raw, self.where("GATEWAY_WORKERS")) if raw else None
+        if problem:
+            raise ToolkitError(problem)
+        count = int(raw or "1")
         if count > 1 and not self.redis_url:
             raise ToolkitError(f"GATEWAY_WORKERS={count} needs REDIS_URL in .env (workers share cooldowns "
                                "through Redis): run `make redis`, or set GATEWAY_WORKERS=1")
         return count
+
+    @property
+    def model_specs(self) -> List[ModelSpec]:
+        """The env-defined models (PROXY_MODEL_KEYS, MODEL_<KEY>_...), read from .env only."""
+        return model_specs.parse_models(self.values)
+
+    @property
+    def fallback_tiers(self) -> List[ModelSpec]:
+        """The env-defined models tried after Bedrock (CLAUDE_FALLBACK_AFTER_BEDROCK), in order."""
+        return model_specs.parse_tiers(self.values, self.model_specs)
 
     @property
     def is_loopback(self) -> bool:
@@ -156,30 +193,49 @@ class Settings:
         except ValueError:
             return self.host == "localhost"
 
+    @property
+    def ollama_keyless(self) -> bool:
+        return flag(self.get(OLLAMA_KEYLESS))
+
+    def check_keyless_bind(self) -> None:
+        """Key-less Ollama routes are for this machine only: never on a reachable address."""
+        if self.ollama_keyless and not self.is_loopback:
+            raise ToolkitError(f"{OLLAMA_KEYLESS} needs a loopback LITELLM_HOST (now {self.host}): "
+                               f"remove {OLLAMA_KEYLESS} from .env or set LITELLM_HOST=127.0.0.1")
+
     def validate(self) -> "Settings":
         """Check what the proxy cannot start without; each error names the fix."""
-        key = self.master_key
-        if not key:
+        if not self.master_key:
             raise ToolkitError("LITELLM_MASTER_KEY is not set in .env: run `make generate-key`")
-        if not key.startswith("sk-"):
-            raise ToolkitError("LITELLM_MASTER_KEY must start with 'sk-' (LiteLLM requires it): run `make generate-key`")
         if not self.anthropic_credential:
             raise ToolkitError("no Anthropic credential in .env: set ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN")
-        self.port  # raises on a bad port
-        self.redis_url  # raises on a URL LiteLLM's Redis client cannot use
-        self.workers  # raises on a bad count, or more than 1 without REDIS_URL
+        found = self.problems()
+        if found:
+            raise ToolkitError(next(iter(found.values())))
+        self.fallback_tiers  # raises on a bad env-defined model or tier
+        self.workers  # raises when more than 1 worker has no REDIS_URL to share cooldowns
         return self
 
 
 def load(validate: bool = True) -> Settings:
-    """Settings from .env (required) and, for non-secrets, the shell."""
+    """Settings from .env (required) and, for non-secrets, the shell. Without
+    validate, what is wrong with the values is a warning (status, info and the
+    like still show what they can); with it, the first problem is the error."""
     file_values = envfile.read(paths.env_file())
     values = {k: v for k, v in file_values.items() if v != ""}
+    shell = set()
     for key in FILE_OR_SHELL:
         if key not in values and os.environ.get(key):
             values[key] = os.environ[key]
-    settings = Settings(values)
-    return settings.validate() if validate else settings
+            shell.add(key)
+    settings = Settings(values, frozenset(shell))
+    if validate:
+        return settings.validate()
+    for key, problem in settings.problems().items():
+        if key in WHERE_IT_LISTENS:
+            raise ToolkitError(problem)
+        warn(problem)
+    return settings
 
 
 def _from_calling_environment() -> Dict[str, str]:

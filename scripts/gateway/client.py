@@ -27,9 +27,15 @@ def call(cfg: Settings, method: str, path: str, payload=None, timeout: float = 5
         raise ToolkitError(f"the proxy is not running at {cfg.base_url} ({exc}): run `make up`") from None
 
 
+UPSTREAM_NAMES = {"bedrock": "Bedrock", "anthropic": "Anthropic", "zai": "Z.AI", "chatgpt": "ChatGPT",
+                  "github_copilot": "Copilot"}
+
+
 def upstream_of(deployment: str) -> str:
-    """Anthropic or Bedrock, from LiteLLM's deployment name (x-litellm-model-name)."""
-    return {"bedrock": "Bedrock", "anthropic": "Anthropic"}.get(deployment.split("/", 1)[0], "unknown upstream")
+    """Anthropic, Bedrock or the provider of an env-defined model (zai/glm-4.6: Z.AI), from
+    LiteLLM's deployment name (x-litellm-model-name)."""
+    provider = deployment.split("/", 1)[0] if "/" in deployment else ""
+    return UPSTREAM_NAMES.get(provider, provider or "unknown upstream")
 
 
 def answered_by(headers: Dict[str, str]) -> str:

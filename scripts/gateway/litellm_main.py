@@ -1,6 +1,6 @@
 """The LiteLLM proxy: LiteLLM's own CLI for its set-up, then its app served by
 gateway/serving.py (SO_REUSEPORT socket, workers forked after the imports), with the AWS
-SDK imported before the first request.
+SDK imported before the first request and the toolkit's extra routes on LiteLLM's app.
 
 LiteLLM imports boto3/botocore on its first Bedrock call, so the first fallback
 after a start waited for that import: 158 ms against 36 ms for later ones in
@@ -8,13 +8,19 @@ after a start waited for that import: 158 ms against 36 ms for later ones in
 waits on it. Arguments are LiteLLM's own (`--config`, `--host`, `--port`,
 `--num_workers`); LiteLLM's CLI runs with `--skip_server_startup` (its own flag: every
 set-up step, then return instead of calling uvicorn.run) and serving.run serves its app.
+
+The Ollama and Gemini /v1/ routes (format_routes.py) are added to
+`litellm.proxy.proxy_server.app` as soon as the CLI imports that module, before it is
+served; the workers are forked after that, so each has them.
 """
 import argparse
 import os
 import sys
 from typing import List
 
-from scripts.gateway import serving
+from scripts.gateway import format_routes, import_hook, serving
+
+import_hook.after_import("litellm.proxy.proxy_server", format_routes.mount)
 
 
 def _listen_args(argv: List[str]) -> argparse.Namespace:

@@ -5,7 +5,16 @@ import os
 from pathlib import Path
 from typing import Iterable
 
+from scripts.core import paths
+
 READY_DIR_VAR = "GATEWAY_READY_DIR"
+
+
+def ready_dir() -> Path:
+    """Where the workers of the proxies this state directory starts say they listen."""
+    where = paths.state_dir() / "ready"
+    where.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return where
 
 
 def marker(directory: str, proxy_pid: int, worker_pid: int) -> str:

@@ -34,6 +34,7 @@ from scripts.gateway import readiness
 # the whole proxy stops (the service manager, if any, restarts it).
 MIN_WORKER_LIFE = 10.0
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+STARTUP_FAILURE = 3  # uvicorn.run's exit code when the app's start-up fails
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -113,6 +114,8 @@ def serve(host: str, port: int, proxy_pid: int) -> None:
     server = _Server(uvicorn.Config(**args))
     server.proxy_pid, server.gate = proxy_pid, gate
     server.run(sockets=[sock])
+    if not server.started:  # LiteLLM's start-up failed (its traceback is in the log)
+        raise SystemExit(STARTUP_FAILURE)
 
 
 class Workers:

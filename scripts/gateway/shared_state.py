@@ -6,8 +6,8 @@ cooldown to Redis and reads its peers' (router_settings.redis_url; LiteLLM resol
 `os.environ/REDIS_URL` from the proxy's environment, so the password never enters a
 config file).
 
-redis_settings() is a contributor of the effective config: settings and the config as
-loaded in, the sections it sets out; it never mutates its input.
+redis_settings() gives the sections effective_config's shared_redis contributor adds: the
+settings and the config as loaded in, the sections out; it never mutates its input.
 """
 from typing import Any, Dict
 
@@ -17,8 +17,10 @@ from scripts.core.settings import Settings
 ROUTER_REDIS_KEYS = ("redis_url", "redis_host", "redis_port", "redis_password")
 # LiteLLM re-reads a cooldown key that is missing from its memory at most once per this
 # many seconds (litellm/constants.py, default 1): a peer's fresh cooldown stays unseen
-# that long, and every request in between goes to the rate-limited primary. The value
-# is the cheapest that held one primary call per window in `make bench` (README).
+# that long, and a worker that gets a request meanwhile calls the rate-limited primary
+# (measured: 2 calls in 1 of 4 windows). At this value it reads Redis on every request:
+# +10 % CPU per request over the default, 1 call in 4 of 4 windows; any interval longer
+# than the gap between two requests to a model at one worker lets the extra call back in.
 COOLDOWN_READ_INTERVAL = "0.001"
 # After 5 failed Redis calls LiteLLM's circuit breaker stops using Redis (cooldowns stay
 # local, requests go on) and tries it again after this many seconds (default 60).
@@ -44,10 +46,3 @@ def proxy_variables(settings: Settings) -> Dict[str, str]:
     return {"DEFAULT_COOLDOWN_REDIS_READ_INTERVAL_SECONDS": COOLDOWN_READ_INTERVAL,
             "REDIS_CIRCUIT_BREAKER_RECOVERY_TIMEOUT": BREAKER_RETRY_SECONDS}
 
-
-def merged(config: dict, sections: Dict[str, Dict[str, Any]]) -> dict:
-    """config with each section's keys set (a new dict; config is left as it was)."""
-    result = dict(config)
-    for section, keys in sections.items():
-        result[section] = {**(config.get(section) or {}), **keys}
-    return result

@@ -19,6 +19,7 @@ them into a copy. config.yaml's own entries are never changed. Credentials stay
 import copy
 from typing import Dict, List
 
+from scripts.core.errors import ToolkitError
 from scripts.core.settings import Settings
 
 SUFFIX = "-subscription"
@@ -86,11 +87,21 @@ def with_tiers(config: dict, settings: Settings) -> dict:
     return merged
 
 
+def after_bedrock(settings: Settings) -> List[str]:
+    """The models CLAUDE_FALLBACK_AFTER_BEDROCK puts after Bedrock (none while .env has an
+    error there: `make up` and the models row name it)."""
+    try:
+        return [spec.alias for spec in settings.fallback_tiers]
+    except ToolkitError:
+        return []
+
+
 def tier_paths(settings: Settings) -> Dict[str, List[str]]:
     """The tiers Claude Code's and every other client's requests go through, in order."""
     key = ["API key"] if settings.api_key else []
-    return {"Claude Code": (["subscription"] if settings.subscription_token else []) + key + ["Bedrock"],
-            "other clients": key + ["Bedrock"]}
+    last = ["Bedrock", *after_bedrock(settings)]
+    return {"Claude Code": (["subscription"] if settings.subscription_token else []) + key + last,
+            "other clients": key + last}
 
 
 def describe_paths(settings: Settings) -> str:

@@ -2,7 +2,10 @@
 from typing import List, Optional
 
 from scripts.core.configfile import ProxyConfig
+from scripts.core.model_specs import PROVIDER_KEY_VARS, ModelSpec
 from scripts.core.settings import ANTHROPIC_DEFAULT_BASE, Settings, mask
+
+LOGIN_PROVIDERS = {"chatgpt": "login-chatgpt", "github_copilot": "login-copilot"}
 
 # The geography prefix of Bedrock cross-region inference profiles by region.
 REGION_PREFIXES = (("us-gov-", "us-gov."), ("us-", "us."), ("ca-", "us."), ("eu-", "eu."),
@@ -47,7 +50,24 @@ def describe(settings: Settings, config: ProxyConfig) -> List[str]:
         f"fallback Bedrock    {bedrock_endpoint}  profile: {settings.get('AWS_PROFILE') or '(default AWS chain)'}"
         f"  region: {region or '(not set)'}",
     ]
+    tiers = settings.fallback_tiers
+    for spec in settings.model_specs:
+        role = f"tier {tiers.index(spec) + 3}" if spec in tiers else "model"
+        lines.append(f"{role:<8} {spec.alias}  {spec.upstream_model}  {spec.api_base or '(provider default)'}"
+                     f"  credential: {credential_source(settings, spec)}")
     return lines
+
+
+def credential_source(settings: Settings, spec: ModelSpec) -> str:
+    """Where an env-defined model's credential comes from, never the credential itself."""
+    if spec.api_key_var:
+        return f"{spec.api_key_var} {mask(settings.get(spec.api_key_var))}"
+    standard = PROVIDER_KEY_VARS.get(spec.provider)
+    if standard:
+        return f"{standard} (the provider's variable)"
+    if spec.provider in LOGIN_PROVIDERS:
+        return f"login (`make {LOGIN_PROVIDERS[spec.provider]}`)"
+    return "none configured (LiteLLM's default for the provider)"
 
 
 def warnings(settings: Settings, config: ProxyConfig) -> List[str]:

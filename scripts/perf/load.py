@@ -1,8 +1,10 @@
 """The load generator of `make bench`: N concurrent clients, each with its own
-keep-alive connection (aiohttp on uvloop), sending the same /v1/messages request.
+keep-alive connection (aiohttp on uvloop), sending the same request (/v1/messages,
+or another format's route).
 
 Per request it records the latency (send to last byte) and, when streaming, the
-time to first token (send to the first content_block_delta event)."""
+time to first token (send to the first line carrying the target's token marker:
+Anthropic's content_block_delta event, an unfinished Ollama NDJSON line)."""
 import asyncio
 import json
 import resource
@@ -25,10 +27,11 @@ TIMEOUT = aiohttp.ClientTimeout(total=60)
 
 @dataclass
 class Target:
-    name: str                 # "direct" or "proxy"
-    url: str                  # the full /v1/messages URL
+    name: str                 # "direct", "proxy" or another route's name ("ollama")
+    url: str                  # the full URL of the route
     headers: Dict[str, str]
     body: dict
+    token_marker: bytes = b"content_block_delta"  # a streamed line carrying content
 
 
 @dataclass
@@ -66,10 +69,10 @@ async def _one(session: aiohttp.ClientSession, target: Target, payload: bytes,
             raise BadReply(f"HTTP {resp.status}: {(await resp.text())[:160]}")
         if stream:
             async for line in resp.content:
-                if first_token is None and b"content_block_delta" in line:
+                if first_token is None and target.token_marker in line:
                     first_token = time.perf_counter() - started
             if first_token is None:
-                raise BadReply("the stream had no content_block_delta event")
+                raise BadReply(f"the stream had no line with {target.token_marker.decode()}")
         else:
             await resp.read()
     return time.perf_counter() - started, first_token

@@ -10,6 +10,7 @@ from scripts.perf.load import Result, percentile
 from scripts.perf.report import Row, judge
 
 PLAIN, STREAM = "non-streaming /v1/messages", "streaming /v1/messages"
+FORMATS = "{kind}, {clients} clients, other formats (direct column: /v1/messages through the proxy, same run)"
 
 
 def _ms(value: Optional[float]) -> Optional[float]:
@@ -35,6 +36,28 @@ def _latency_rows(section: str, runner, stream: bool, clients: int) -> List[Row]
     errors = len(direct.errors) + len(proxy.errors)
     if errors:
         rows.append(Row(section, f"{who} failed requests", "count", len(direct.errors), len(proxy.errors)))
+    return rows
+
+
+def _format_rows(runner, clients: int) -> List[Row]:
+    """Other formats against the Anthropic route of the same proxy, same run: /v1/chat/completions
+    (LiteLLM's OpenAI path) and /api/chat (the toolkit's Ollama translation on top of it)."""
+    rows = []
+    for stream in (False, True):
+        anthropic = runner.results.get((stream, clients, "proxy"))
+        section = FORMATS.format(kind="streaming" if stream else "non-streaming", clients=clients)
+        for name, route in (("openai", "/v1/chat/completions"), ("ollama", "/api/chat")):
+            other = runner.results.get((stream, clients, name))
+            if anthropic is None or other is None:
+                continue
+            cpu = runner.server_cpu
+            rows += [Row(section, f"{route} CPU per request", "ms",
+                         cpu.get((stream, clients, "proxy")), cpu.get((stream, clients, name))),
+                     Row(section, f"{route} throughput", "req/s", anthropic.rps, other.rps),
+                     Row(section, f"{route} latency p50", "ms", _ms(percentile(anthropic.latencies, 50)),
+                         _ms(percentile(other.latencies, 50)))]
+            if other.errors:
+                rows.append(Row(section, f"{route} failed requests", "count", len(anthropic.errors), len(other.errors)))
     return rows
 
 
@@ -74,6 +97,7 @@ def build_rows(runner, failover: Failover, start: Dict[str, float], rss: Optiona
         for clients in (1, args.clients):
             rows += _latency_rows(section, runner, stream, clients)
     _judge_load(rows, args.clients)
+    rows += _format_rows(runner, args.clients)
     rows += _failover_rows(failover)
     life = "proxy process"
     rows += [

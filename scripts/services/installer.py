@@ -5,7 +5,7 @@ Uninstall removes exactly the files install writes."""
 from pathlib import Path
 from typing import List, Optional, Tuple
 
-from scripts.core import paths, procs
+from scripts.core import paths
 from scripts.core import settings as settings_mod
 from scripts.core.errors import ToolkitError
 from scripts.core.files import write_atomic
@@ -78,8 +78,7 @@ def install(service: str, platform: str, dry_run: bool) -> int:
     try:
         run_steps(steps[:-1])
         if stray:  # just before the last step starts the service on the same port
-            procs.terminate(stray)
-            paths.pid_file().unlink(missing_ok=True)
+            process.stop()  # lets its requests in flight finish, as `make down` does
             print(f">> stopped the proxy `make up` started (pid {stray}): the service runs it from now on")
         run_steps(steps[-1:])
     except ToolkitError:

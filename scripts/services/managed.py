@@ -29,6 +29,10 @@ class ManagedProxy:
         return self._wait(cfg)
 
     def down(self) -> int:
+        # The service manager sends SIGTERM and waits (TimeoutStopSec / ExitTimeOut, rendered
+        # from the drain time): the proxy finishes its requests in flight first (gateway/drain.py).
+        print(f">> stopping the proxy service: requests in flight get up to {process.drain_timeout():.0f}s "
+              "to finish (GATEWAY_DRAIN_TIMEOUT)", flush=True)
         run_steps([self.manager.stop("proxy")])
         print(">> proxy service stopped (it starts again at the next login, or with `make up`)")
         return 0

@@ -15,6 +15,8 @@ from xml.sax.saxutils import escape as xml_escape
 
 from scripts.core import paths, templates
 from scripts.core.errors import ToolkitError
+from scripts.core.settings import DEFAULT_DRAIN_TIMEOUT
+from scripts.gateway.process import drain_timeout
 from scripts.services.platform import LINUX, MACOS
 
 TEMPLATES = paths.PROJECT_DIR / "templates"
@@ -36,6 +38,9 @@ FILES: Dict[str, Dict[str, List[Tuple[str, str]]]] = {
 }
 LAUNCHD_LABELS = {"proxy": "com.claude-gateway.proxy", "sso-refresh": "com.claude-gateway.sso-refresh"}
 LAUNCHD_LOGS = {"proxy": "proxy.log", "sso-refresh": "sso-refresh.launchd.log"}
+# Seconds the service manager waits after SIGTERM beyond the drain time (LiteLLM's own
+# shutdown after the last request) before it kills the proxy.
+STOP_MARGIN = 30
 
 
 @dataclass(frozen=True)
@@ -54,11 +59,17 @@ class Context:
     config_file: Path
     state_dir: Path
     log_dir: Path
+    drain_timeout: float = DEFAULT_DRAIN_TIMEOUT  # GATEWAY_DRAIN_TIMEOUT when the files were rendered
 
     @classmethod
     def current(cls) -> "Context":
         return cls(paths.PROJECT_DIR, paths.venv_dir(), paths.env_file(), paths.config_file(),
-                   paths.state_dir(), paths.log_dir())
+                   paths.state_dir(), paths.log_dir(), drain_timeout())
+
+    @property
+    def stop_timeout(self) -> int:
+        """Seconds from SIGTERM to SIGKILL: systemd's TimeoutStopSec, launchd's ExitTimeOut."""
+        return int(self.drain_timeout + 0.999) + STOP_MARGIN
 
     @property
     def python(self) -> Path:
@@ -112,7 +123,8 @@ def _systemd_values(ctx: Context) -> Dict[str, str]:
     environment = "\n".join(f"Environment={_quoted(f'{k}={v}')}" if any(c in v for c in ' "\\\'') else
                             f"Environment={_specifiers(f'{k}={v}')}" for k, v in ctx.environment())
     return {"PROJECT_DIR": _specifiers(str(ctx.project_dir)), "ENV_FILE": _specifiers(str(ctx.env_file)),
-            "PYTHON": _executable(str(ctx.python)), "ENVIRONMENT": environment}
+            "PYTHON": _executable(str(ctx.python)), "ENVIRONMENT": environment,
+            "STOP_TIMEOUT": str(ctx.stop_timeout)}
 
 
 # ---- launchd ---------------------------------------------------------------------
@@ -122,4 +134,4 @@ def _launchd_values(service: str, ctx: Context) -> Dict[str, str]:
                             for k, v in ctx.environment())
     return {"LABEL": LAUNCHD_LABELS[service], "PYTHON": xml_escape(str(ctx.python)),
             "PROJECT_DIR": xml_escape(str(ctx.project_dir)), "ENVIRONMENT": environment,
-            "LOG_FILE": xml_escape(str(ctx.log_dir / LAUNCHD_LOGS[service]))}
+            "LOG_FILE": xml_escape(str(ctx.log_dir / LAUNCHD_LOGS[service])), "STOP_TIMEOUT": str(ctx.stop_timeout)}

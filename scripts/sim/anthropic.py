@@ -52,6 +52,7 @@ from scripts.sim.messages import (
 from scripts.sim.model_list import created_at, model_page
 from scripts.sim.subscription import RATE_LIMITED, Subscription, system_texts
 from scripts.sim.subscription import control_routes as subscription_routes
+from scripts.sim.summary import request_summary
 
 ALLOWED_KEYS = {"model", "messages", "max_tokens", "system", "metadata", "stop_sequences",
                 "stream", "temperature", "top_p", "top_k", "tools", "tool_choice", "thinking",
@@ -194,6 +195,7 @@ class AnthropicSim:
         rec = request[REC]
         rec["model"], rec["stream"] = body.get("model"), body.get("stream") is True
         rec["system_head"] = [text[:100] for text in system_texts(body.get("system"))[:2]]
+        rec["request"] = request_summary(body)
         for field in required:
             if field not in body:
                 return None, error_response(400, "invalid_request_error", f"{field}: Field required")

@@ -21,6 +21,8 @@ API_KEY = "sk-ant-api03-e2e-key-0123456789"
 OAUTH_TOKEN = "sk-ant-oat01-e2e-token-0123456789"
 AWS_ACCESS_KEY = "AKIAE2ETEST000000001"
 AWS_SECRET_KEY = "e2e/secret/key/0123456789abcdefghijklmn"
+ZAI_KEY = "zai-e2e-key-0123456789abcdef"  # the only key the OpenAI-compatible simulator accepts
+TIER_MODEL = "glm-4.6"
 PYTHON = str(venv_bin("python"))
 
 
@@ -39,6 +41,20 @@ class Simulators:
     def bedrock(self) -> SimControl:
         return SimControl(self.bedrock_url)
 
+    @property
+    def openai_url(self) -> str:
+        """The OpenAI-compatible API (Z.AI shape): a tier after Bedrock."""
+        return self.urls["openai"]
+
+    @property
+    def zai_base(self) -> str:
+        """What LiteLLM's zai/ provider takes as api_base (it appends /chat/completions)."""
+        return self.openai_url + "/api/paas/v4"
+
+    @property
+    def openai(self) -> SimControl:
+        return SimControl(self.openai_url)
+
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=10)
@@ -46,7 +62,8 @@ class Simulators:
 
 def start_simulators(extra_args: Iterable[str] = ()) -> Simulators:
     command = [PYTHON, "-m", "scripts.simulators", "--anthropic-port", "0", "--bedrock-port", "0",
-               "--bedrock-access-key", AWS_ACCESS_KEY, "--bedrock-secret-key", AWS_SECRET_KEY, *extra_args]
+               "--bedrock-access-key", AWS_ACCESS_KEY, "--bedrock-secret-key", AWS_SECRET_KEY,
+               "--openai-port", "0", "--openai-api-key", ZAI_KEY, *extra_args]
     process = subprocess.Popen(command, cwd=PROJECT_DIR, stdout=subprocess.PIPE, text=True)
     line = process.stdout.readline()  # the READY line, or EOF when it failed
     if not line.startswith("SIMULATORS READY"):
@@ -78,6 +95,7 @@ class Stack:
     def reset(self) -> None:
         self.sims.anthropic.reset()
         self.sims.bedrock.reset()
+        self.sims.openai.reset()
 
     def primary_calls(self, model: Optional[str] = None) -> list:
         return [r for r in self.sims.anthropic.requests()
@@ -92,6 +110,14 @@ class Stack:
         self.logs["down"] = down.stdout + down.stderr
         if self.owns_sims:
             self.sims.stop()
+
+
+def tier_dotenv(sims: Simulators) -> Dict[str, str]:
+    """.env lines for one env-defined model on the OpenAI-compatible simulator, tried after
+    Bedrock (start_stack's env_values)."""
+    return {"PROXY_MODEL_KEYS": "glm", "MODEL_GLM_ALIAS": TIER_MODEL, "MODEL_GLM_UPSTREAM_MODEL": f"zai/{TIER_MODEL}",
+            "MODEL_GLM_API_BASE": sims.zai_base, "MODEL_GLM_API_KEY": ZAI_KEY,
+            "CLAUDE_FALLBACK_AFTER_BEDROCK": "glm"}
 
 
 def write_env(path: Path, values: Dict[str, str]) -> None:
@@ -125,6 +151,7 @@ def start_stack(workdir: Path, *, credentials: Iterable[str] = ("api_key",), sim
         "LITELLM_PORT": str(port),
         "ANTHROPIC_API_BASE": anthropic_base or sims.anthropic_url,
         "AWS_BEDROCK_RUNTIME_ENDPOINT": sims.bedrock_url,
+        "AWS_ENDPOINT_URL_BEDROCK": sims.bedrock_url,  # the control plane, for `make health`
         "AWS_REGION": "us-west-2",
         "AWS_ACCESS_KEY_ID": AWS_ACCESS_KEY,
         "AWS_SECRET_ACCESS_KEY": AWS_SECRET_KEY,

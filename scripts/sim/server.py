@@ -10,12 +10,15 @@
         [--bedrock-profile-prefixes REGION=global[,us] ...] [--bedrock-deny-action ListFoundationModels ...]
         [--chatgpt-port P] [--copilot-port P] [--auto-approve-logins]
         [--intercept-port P --intercept-dir DIR]
+        [--openai-port P] [--openai-fault MODE[,...]] [--openai-api-key KEY ...] [--openai-models id,id]
+        [--openai-shape zai|openai]
 
 Port 0 picks a free port. When both listen it prints one line to stdout:
     SIMULATORS READY anthropic=http://127.0.0.1:P bedrock=http://127.0.0.1:Q
-followed by chatgpt=, copilot= and intercept= URLs for the optional simulators
+followed by chatgpt=, copilot=, intercept= and openai= URLs for the optional simulators
 (scripts/sim/logins.py: ChatGPT and Copilot sign-in and APIs, and the HTTPS proxy that
-reaches the sign-in host LiteLLM hard-codes).
+reaches the sign-in host LiteLLM hard-codes; scripts/sim/openai_compat.py: an
+OpenAI-compatible chat-completions API in Z.AI's shape, a tier after Bedrock).
 and runs until SIGTERM/SIGINT, then exits 0. "Connection refused" needs no
 simulator: point the client at a port nothing listens on.
 
@@ -36,6 +39,7 @@ from scripts.sim.anthropic import AnthropicSim
 from scripts.sim.bedrock import BedrockSim
 from scripts.sim.faults import parse_fault_arg
 from scripts.sim.logins import add_login_options, start_login_sims
+from scripts.sim.openai_compat import OpenAICompatSim
 from scripts.sim.subscription import SHAPES
 
 
@@ -66,6 +70,11 @@ def parse_args(argv: list) -> argparse.Namespace:
     p.add_argument("--bedrock-deny-action", action="append", default=[],
                    help="answer this control-plane operation (e.g. ListFoundationModels) with AccessDeniedException")
     add_login_options(p)
+    p.add_argument("--openai-port", type=int, help="serve the OpenAI-compatible API (Z.AI shape) on this port")
+    p.add_argument("--openai-fault", type=_fault, metavar=spec, help="fault active from startup")
+    p.add_argument("--openai-api-key", action="append", default=[], help="accept only these keys (default: any)")
+    p.add_argument("--openai-models", type=_csv, help="comma-separated model ids (default: glm-4.6, ...)")
+    p.add_argument("--openai-shape", choices=("zai", "openai"), default="zai", help="error bodies and codes of this API")
     args = p.parse_args(argv)
     if bool(args.bedrock_access_key) != bool(args.bedrock_secret_key):
         p.error("--bedrock-access-key and --bedrock-secret-key go together")
@@ -108,16 +117,27 @@ async def start(args: argparse.Namespace) -> tuple:
     sims = build_sims(args)
     runners, urls = [], []
     for sim, port in zip(sims, (args.anthropic_port, args.bedrock_port)):
-        # access_log=None: logging every request costs real time in benchmarks.
-        runner = web.AppRunner(sim.app(), access_log=None, handle_signals=False)
-        await runner.setup()
-        site = web.TCPSite(runner, args.host, port, reuse_address=True)
-        await site.start()
-        bound = site._server.sockets[0].getsockname()[1]  # the port actually chosen for port 0
+        runner, url = await _listen(sim.app(), args.host, port)
         runners.append(runner)
-        urls.append(f"http://{args.host}:{bound}")
+        urls.append(url)
     runners += await start_login_sims(args)
+    if args.openai_port is not None:
+        args.openai_sim = OpenAICompatSim(models=args.openai_models, api_keys=args.openai_api_key,
+                                          fault=args.openai_fault, shape=args.openai_shape)
+        runner, args.extra_urls["openai"] = await _listen(args.openai_sim.app(), args.host, args.openai_port)
+        runners.append(runner)
     return runners, urls[0], urls[1], sims
+
+
+async def _listen(app: web.Application, host: str, port: int) -> tuple:
+    """(runner, URL) of an app serving on host:port (0: a free port)."""
+    # access_log=None: logging every request costs real time in benchmarks.
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, reuse_address=True)
+    await site.start()
+    bound = site._server.sockets[0].getsockname()[1]  # the port actually chosen for port 0
+    return runner, f"http://{host}:{bound}"
 
 
 async def _serve(args: argparse.Namespace) -> int:
@@ -161,8 +181,8 @@ class SimulatorThread:
         self._ready = threading.Event()
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._error: Optional[BaseException] = None
-        self.anthropic_url = self.bedrock_url = ""
-        self.anthropic = self.bedrock = None
+        self.anthropic_url = self.bedrock_url = self.openai_url = ""
+        self.anthropic = self.bedrock = self.openai = None
 
     def start(self) -> "SimulatorThread":
         self._thread = threading.Thread(target=self._run, name="simulators", daemon=True)
@@ -177,6 +197,8 @@ class SimulatorThread:
         try:
             runners, self.anthropic_url, self.bedrock_url, (self.anthropic, self.bedrock) = \
                 loop.run_until_complete(start(self.args))
+            self.openai_url = self.args.extra_urls.get("openai", "")  # with openai_port=0
+            self.openai = getattr(self.args, "openai_sim", None)
         except BaseException as exc:  # reported by start()
             self._error = exc
             self._ready.set()

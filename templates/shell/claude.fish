@@ -13,7 +13,7 @@ function __claude_gateway_read_key
     test -r $__claude_gateway_env_file; or return 1
     set -l key
     while read -l line
-        set -l found (string match -r '^\s*(?:export\s+)?LITELLM_MASTER_KEY\s*=\s*(.*?)\s*$' -- $line); or continue
+        set -l found (string match -r '^\x{feff}?\s*(?:export\s+)?LITELLM_MASTER_KEY\s*=\s*(.*?)\s*$' -- $line); or continue
         set -l value $found[2]
         set -l quoted (string match -r '^(["\'])(.*)\1$' -- $value)
         if set -q quoted[3]

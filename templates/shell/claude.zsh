@@ -16,6 +16,7 @@ __claude_gateway_read_key() {
   __claude_gateway_key=
   [ -r "$__claude_gateway_env_file" ] || return 1
   while IFS= read -r line || [ -n "$line" ]; do
+    line=${line#$'\xef\xbb\xbf'}  # the BOM some editors put before the first line
     line=${line#"${line%%[![:space:]]*}"}
     case $line in export[[:space:]]*) line=${line#export}; line=${line#"${line%%[![:space:]]*}"} ;; esac
     rest=${line#LITELLM_MASTER_KEY}
