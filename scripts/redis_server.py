@@ -8,20 +8,12 @@ is left as it is. `stop` stops it; `status` says whether it answers.
     python -m scripts.redis_server [start|stop|status]
 """
 import argparse
-import re
 from typing import List
 
 from scripts.core import envfile, paths
 from scripts.core.errors import ToolkitError, entry_point
-from scripts.core.settings import mask
+from scripts.core.settings import mask_url
 from scripts.services import redis_local
-
-PASSWORD_IN_URL = re.compile(r"(://[^:/@]*:)([^@]+)(@)")
-
-
-def masked_url(url: str) -> str:
-    return PASSWORD_IN_URL.sub(lambda m: m.group(1) + mask(m.group(2)) + m.group(3), url)
-
 
 def _point_env_at(server: redis_local.LocalRedis) -> None:
     env_path = paths.env_file()
@@ -29,10 +21,10 @@ def _point_env_at(server: redis_local.LocalRedis) -> None:
     if current == server.url:
         print(f">> REDIS_URL in {env_path} already points at it")
     elif current:
-        print(f">> REDIS_URL in {env_path} points elsewhere ({masked_url(current)}): left as it is")
+        print(f">> REDIS_URL in {env_path} points elsewhere ({mask_url(current)}): left as it is")
     else:
         envfile.set_value(env_path, "REDIS_URL", server.url)
-        print(f">> REDIS_URL={masked_url(server.url)} written to {env_path}; `make restart` to use it")
+        print(f">> REDIS_URL={mask_url(server.url)} written to {env_path}; `make restart` to use it")
 
 
 def start(_args: argparse.Namespace) -> int:

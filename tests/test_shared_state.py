@@ -10,7 +10,6 @@ from conftest import API_KEY, MASTER_KEY
 from scripts.core import paths, settings
 from scripts.core.errors import ToolkitError
 from scripts.gateway import effective_config, process, readiness, shared_state
-from scripts.redis_server import masked_url
 
 URL = "redis://:s3cret-password-0123456789@127.0.0.1:47379/0"
 
@@ -112,6 +111,6 @@ def test_ready_markers_count_per_proxy(tmp_path, monkeypatch):
 
 
 def test_masked_url_hides_the_password():
-    shown = masked_url(URL)
+    shown = settings.mask_url(URL)
     assert "s3cret-password-0123456789" not in shown
     assert shown.startswith("redis://:s3cret...") and shown.endswith("@127.0.0.1:47379/0")

@@ -11,6 +11,7 @@ of its own (NO_DOTENV).
 """
 import ipaddress
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, List, Optional
 
@@ -79,6 +80,14 @@ def mask(secret: Optional[str]) -> str:
     if len(secret) < 16:
         return "*" * 4
     return f"{secret[:6]}...{secret[-4:]}"
+
+
+_PASSWORD_IN_URL = re.compile(r"(://[^:/@]*:)([^@]+)(@)")
+
+
+def mask_url(url: str) -> str:
+    """A URL with the password in it (redis://:PASSWORD@host) masked."""
+    return _PASSWORD_IN_URL.sub(lambda m: m.group(1) + mask(m.group(2)) + m.group(3), url)
 
 
 @dataclass(frozen=True)
