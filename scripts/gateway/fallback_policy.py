@@ -20,45 +20,14 @@ litellm_settings.callbacks) uses its hooks:
   so the status and message are set on that object too.
 """
 import collections
-from dataclasses import dataclass
-from typing import Optional
 
 from fastapi import HTTPException
 from litellm.integrations.custom_logger import CustomLogger
 
-CLIENT_ERRORS = (400, 413, 422)
-BILLING_MARKERS = ("credit balance",)  # Anthropic answers an empty prepaid balance with a 400
+from scripts.gateway.failures import Failure, FallbackSkipped, is_client_error, primary_outcome, status_of
+
 MAX_REQUESTS = 1024  # failures remembered; a request needs its own only while it runs
 MAX_DETAIL = 400
-
-
-@dataclass(frozen=True)
-class Failure:
-    status: Optional[int]
-    fallback_depth: int  # 0: the primary attempt, 1: the first fallback, ...
-    model_group: str
-    detail: str
-
-
-class FallbackSkipped(Exception):
-    """Raised in place of a fallback attempt that could only fail the same way."""
-
-
-def is_client_error(failure: Failure) -> bool:
-    detail = failure.detail.lower()
-    return failure.status in CLIENT_ERRORS and not any(marker in detail for marker in BILLING_MARKERS)
-
-
-def status_of(exception: BaseException) -> Optional[int]:
-    status = getattr(exception, "status_code", None)
-    return status if isinstance(status, int) and not isinstance(status, bool) else None
-
-
-def primary_outcome(exception: BaseException) -> str:
-    if getattr(exception, "cooldown_time", None):  # LiteLLM's RouterRateLimitError: no call was made
-        return "was cooling down after a rate limit"
-    status = status_of(exception)
-    return f"answered HTTP {status}" if status else "failed"
 
 
 def _metadata(data) -> dict:
