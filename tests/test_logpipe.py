@@ -3,6 +3,7 @@
 A real child process captures its own fds 1 and 2 (as litellm_main does) and writes past
 the limit several times; the files on disk are checked while it still runs and after it
 exits. The end-to-end rotation under a real proxy is in tests/test_e2e_refusals.py."""
+import os
 import subprocess
 import sys
 import textwrap
@@ -88,3 +89,27 @@ def test_capture_rotates_while_the_process_runs_and_flushes_at_exit(tmp_path):
     assert text.rstrip().endswith("last words at exit"), "output written during exit reaches the log"
     assert "stdout line 0299" in text and "fd 2 line 0299" in text
     assert all(line.count(" line ") <= 1 for line in text.splitlines()), "no two lines glued together"
+
+
+def run_proxy(*args, **env):
+    return subprocess.run([sys.executable, "-m", "scripts.proxy", *args], cwd=PROJECT_DIR, capture_output=True,
+                          text=True, timeout=60, env={**os.environ, **env})
+
+
+def test_a_bad_rotation_size_stops_up_with_one_line(env_file, isolated):
+    env_file(LITELLM_MASTER_KEY="sk-test-master-key-0123456789abcdef", ANTHROPIC_API_KEY="sk-ant-api03-x")
+    result = run_proxy("up", GATEWAY_PROXY_LOG_MAX_BYTES="10MB")
+    assert result.returncode == 1 and result.stderr.strip().splitlines() == [
+        "error: GATEWAY_PROXY_LOG_MAX_BYTES='10MB' is not a size in bytes: unset it or use e.g. 10485760"]
+    assert not (isolated / "state" / "proxy.pid").exists()
+
+
+def test_a_service_start_that_fails_early_still_keeps_the_log_bounded(isolated):
+    """Under launchd a broken .env fails every 10 s before LiteLLM runs, into launchd's
+    StandardOutPath: `scripts.proxy run` rotates that log first when it is over the size."""
+    log = isolated / "logs" / "proxy.log"
+    log.parent.mkdir()
+    log.write_bytes(b"old line\n" * 1000)
+    result = run_proxy("run", GATEWAY_PROXY_LOG=str(log), GATEWAY_PROXY_LOG_MAX_BYTES="4096")
+    assert result.returncode == 1 and "cp .env.template .env" in result.stderr  # no .env in the sandbox
+    assert files(log) == ["proxy.log.1"] and (log.parent / "proxy.log.1").stat().st_size == 9000

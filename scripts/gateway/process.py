@@ -89,6 +89,7 @@ def preflight() -> settings_mod.Settings:
     _warn_if_shared(paths.env_file())
     cfg = settings_mod.load()
     effective_config.load_and_render(cfg)  # config.yaml and the .env models and tiers, checked together
+    paths.proxy_log_max_bytes()  # a bad GATEWAY_PROXY_LOG_MAX_BYTES stops `up` before anything starts
     cfg.check_keyless_bind()
     if cfg.ollama_keyless:
         warn(f"{settings_mod.OLLAMA_KEYLESS} is on: /api/* (Ollama) answers programs on this machine without a key")
