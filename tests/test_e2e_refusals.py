@@ -193,3 +193,12 @@ def test_a_bedrock_500_after_a_429_is_a_server_error(fresh):
     assert raised.value.status_code == 503, raised.value
     assert [r["status"] for r in fresh.primary_calls("claude-opus-4-5")] == [429]
     assert [r["status"] for r in fresh.fallback_calls()] == [500]
+
+
+def test_a_bedrock_throttle_after_a_429_stays_a_429(fresh):
+    """Both sides rate-limited: then "try again later" is the truth."""
+    fresh.sims.anthropic.set_fault("429", retry_after=30, models=["claude-sonnet-4-6"])
+    fresh.sims.bedrock.set_fault("throttle")
+    with pytest.raises(anthropic.RateLimitError):
+        anthropic_client(fresh).messages.create(**{**MESSAGE, "model": "claude-sonnet-4-6"})
+    assert [r["status"] for r in fresh.fallback_calls()] == [429]
