@@ -14,6 +14,7 @@ CREDIT = ("litellm.BadRequestError: AnthropicException - {\"type\":\"error\",\"e
     (413, "request_too_large", True),
     (422, "unprocessable", True),
     (400, CREDIT, False),  # billing, not the request: Bedrock can still answer it
+    (400, "litellm.BadRequestError: ChatgptException - AuthenticationError: refresh failed", False),
     (429, "rate_limit_error", False),
     (401, "invalid x-api-key", False),
     (404, "model not found", False),

@@ -5,7 +5,9 @@ from dataclasses import dataclass
 from typing import Optional
 
 CLIENT_ERRORS = (400, 413, 422)
-BILLING_MARKERS = ("credit balance",)  # Anthropic answers an empty prepaid balance with a 400
+# 400s that are about the account, not the request, so another upstream can still answer:
+# Anthropic's empty prepaid balance, and LiteLLM's failed refresh of a ChatGPT/Copilot login.
+NOT_THE_REQUEST = ("credit balance", "authenticationerror")
 
 
 @dataclass(frozen=True)
@@ -22,7 +24,7 @@ class FallbackSkipped(Exception):
 
 def is_client_error(failure: Failure) -> bool:
     detail = failure.detail.lower()
-    return failure.status in CLIENT_ERRORS and not any(marker in detail for marker in BILLING_MARKERS)
+    return failure.status in CLIENT_ERRORS and not any(marker in detail for marker in NOT_THE_REQUEST)
 
 
 def status_of(exception: BaseException) -> Optional[int]:

@@ -12,8 +12,8 @@ litellm_settings.callbacks) uses its hooks:
 - async_pre_call_deployment_hook stops a fallback attempt before it is sent when the
   primary refused the request itself (400, 413, 422: Bedrock runs the same model and
   would refuse it too), so the client gets the primary's own error at once. A 400 about
-  the account's credit balance is a billing failure, not the request's: that one still
-  falls back;
+  the account (an empty credit balance, a login LiteLLM could not refresh) is not the
+  request's fault: that one still falls back (scripts/gateway/failures.py);
 - async_post_call_failure_hook gives the client the failed fallback's status and message
   instead of the primary's. LiteLLM uses the HTTPException it returns on its OpenAI
   routes; its /v1/messages handler ignores it and answers from the exception object,

@@ -1,8 +1,8 @@
-"""The gateway's own refusals (scripts/gateway/auth.py raises them): their exception
+"""The gateway's own refusals (scripts/gateway/master_key.py raises them): their exception
 type, their body in the format of the API the route belongs to, and one log line each.
 
-Kept apart from auth.py on purpose: LiteLLM loads a custom_auth module from a file next
-to config.yaml when there is one, as a second copy of that module. Everything with an
+Kept apart from master_key.py on purpose: LiteLLM loads a custom_auth module from a file
+next to config.yaml when there is one, as a second copy of that module. Everything with an
 identity (this exception class, which the app's exception handler matches; the log
 filter) lives here and is imported the normal way, so both copies share it.
 """

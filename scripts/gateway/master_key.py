@@ -1,11 +1,12 @@
 """Who may use the proxy: LITELLM_MASTER_KEY, checked by LiteLLM's custom_auth hook.
 
-config.yaml names `scripts.gateway.auth.user_api_key_auth` in general_settings.custom_auth.
-LiteLLM calls it on every route that needs a key, with the key it found in (first wins)
-x-litellm-api-key, `Authorization: Bearer`, api-key, x-api-key, x-goog-api-key,
-Ocp-Apim-Subscription-Key, or `?key=` on Gemini routes. It replaces LiteLLM's own check,
-which without a database answered a missing key with 500 (its error handler imports
-prisma) and a wrong key with 400 "No connected db.", each with a 10 KB traceback in the log.
+config.yaml names `scripts.gateway.master_key.user_api_key_auth` in
+general_settings.custom_auth. LiteLLM calls it on every route that needs a key, with the
+key it found in (first wins) x-litellm-api-key, `Authorization: Bearer`, api-key,
+x-api-key, x-goog-api-key, Ocp-Apim-Subscription-Key, or `?key=` on Gemini routes. It
+replaces LiteLLM's own check, which without a database answered a missing key with 500
+(its error handler imports prisma) and a wrong key with 400 "No connected db.", each with
+a 10 KB traceback in the log.
 
 Every refusal is a 401 that says what to send (scripts/gateway/refusals.py gives it the
 route's API format and one log line). The key is compared in constant time. `GET /health`
