@@ -15,6 +15,8 @@ CREDIT = ("litellm.BadRequestError: AnthropicException - {\"type\":\"error\",\"e
     (422, "unprocessable", True),
     (400, CREDIT, False),  # billing, not the request: Bedrock can still answer it
     (400, "litellm.BadRequestError: ChatgptException - AuthenticationError: refresh failed", False),
+    (400, "This credential is only authorized for use with Claude Code and cannot be used for other API "
+          "requests.", False),  # the subscription tier: the API-key tier can still answer
     (429, "rate_limit_error", False),
     (401, "invalid x-api-key", False),
     (404, "model not found", False),

@@ -5,9 +5,10 @@ from dataclasses import dataclass
 from typing import Optional
 
 CLIENT_ERRORS = (400, 413, 422)
-# 400s that are about the account, not the request, so another upstream can still answer:
-# Anthropic's empty prepaid balance, and LiteLLM's failed refresh of a ChatGPT/Copilot login.
-NOT_THE_REQUEST = ("credit balance", "authenticationerror")
+# 400s that are about the account or credential, not the request, so another upstream or
+# tier can still answer: Anthropic's empty prepaid balance, a credential Anthropic limits
+# ("only authorized for use with Claude Code"), LiteLLM's failed ChatGPT/Copilot login refresh.
+NOT_THE_REQUEST = ("credit balance", "credential", "authenticationerror")
 
 
 @dataclass(frozen=True)
