@@ -115,10 +115,12 @@ def test_get_health_is_refused_and_costs_nothing(fresh):
     test_connection = send(fresh, "POST", "/health/test_connection", {"litellm_params": {"model": "claude-haiku"}},
                            {"Authorization": f"Bearer {MASTER_KEY}"})
     assert test_connection.status == 403
+    assert fresh.sims.anthropic.requests() == [] and fresh.sims.bedrock.requests() == []
     health = fresh.script("health", "health")
     assert health.returncode == 0, health.stderr
     assert "auth       ok    master key accepted" in health.stdout
-    assert fresh.sims.anthropic.requests() == [] and fresh.sims.bedrock.requests() == []
+    # make health's own Bedrock check is a ListFoundationModels (no inference), never a model call.
+    assert fresh.primary_calls() == [] and fresh.fallback_calls() == []
 
 
 def test_the_log_rotates_while_the_proxy_runs(stack):
