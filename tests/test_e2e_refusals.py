@@ -18,6 +18,7 @@ import pytest
 from harness import MASTER_KEY, start_stack
 
 from scripts.core.http import request
+from scripts.core.procs import read_pid
 
 pytestmark = pytest.mark.e2e
 LOG_LIMIT = 32768  # GATEWAY_PROXY_LOG_MAX_BYTES of this module's proxy
@@ -124,7 +125,7 @@ def test_get_health_is_refused_and_costs_nothing(fresh):
 
 
 def test_the_log_rotates_while_the_proxy_runs(stack):
-    pid = int((stack.workdir / "state" / "proxy.pid").read_text())
+    pid = read_pid(stack.workdir / "state" / "proxy.pid")
     assert os.readlink(f"/proc/{pid}/fd/2").startswith("pipe:"), "the proxy's output goes through the rotating writer"
     with ThreadPoolExecutor(8) as pool:
         for _ in range(40):  # at most 40 x 100 refusals of ~110 bytes: far past 4 x LOG_LIMIT
