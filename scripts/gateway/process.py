@@ -15,9 +15,8 @@ from scripts.core import envfile, paths, procs
 from scripts.core import settings as settings_mod
 from scripts.core.errors import ToolkitError, warn
 from scripts.core.http import is_live
-from scripts.gateway import config_check, drain, effective_config
+from scripts.gateway import config_check, drain, effective_config, logpipe
 
-LOG_ROTATE_BYTES = 10 * 1024 * 1024
 # In the proxy's command line (litellm_command): with the start time recorded beside
 # the pid, it tells our proxy from any other process that reuses the pid.
 PROXY_MODULE = "scripts.gateway.litellm_main"
@@ -90,6 +89,7 @@ def preflight() -> settings_mod.Settings:
     _warn_if_shared(paths.env_file())
     cfg = settings_mod.load()
     effective_config.load_and_render(cfg)  # config.yaml and the .env models and tiers, checked together
+    paths.proxy_log_max_bytes()  # a bad GATEWAY_PROXY_LOG_MAX_BYTES stops `up` before anything starts
     cfg.check_keyless_bind()
     if cfg.ollama_keyless:
         warn(f"{settings_mod.OLLAMA_KEYLESS} is on: /api/* (Ollama) answers programs on this machine without a key")
@@ -125,12 +125,18 @@ def check_port(cfg: settings_mod.Settings) -> None:
 
 
 def _open_log() -> "object":
+    """The log for what the proxy prints before litellm_main hands its output to the
+    rotating writer (scripts/gateway/logpipe.py), e.g. a failed import."""
     log = paths.proxy_log()
     log.parent.mkdir(parents=True, exist_ok=True)
-    if log.exists() and log.stat().st_size > LOG_ROTATE_BYTES:
-        log.replace(log.with_suffix(".log.1"))
+    logpipe.rotate_if_over(log, paths.proxy_log_max_bytes())
     fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     return os.fdopen(fd, "ab")
+
+
+def log_environment(log: Path) -> dict:
+    """What tells litellm_main to write its output to `log`, rotated by size."""
+    return {"GATEWAY_PROXY_LOG": str(log), "GATEWAY_PROXY_LOG_MAX_BYTES": str(paths.proxy_log_max_bytes())}
 
 
 def tail(path: Path, lines: int, secrets: List[str]) -> str:
@@ -185,7 +191,8 @@ def start(cfg: settings_mod.Settings) -> int:
     write_proxy_config(cfg)
     with _open_log() as log:
         log_start = os.fstat(log.fileno()).st_size
-        child = subprocess.Popen(command, env=settings_mod.proxy_environment(cfg), cwd=paths.PROJECT_DIR,
+        env = {**settings_mod.proxy_environment(cfg), **log_environment(paths.proxy_log())}
+        child = subprocess.Popen(command, env=env, cwd=paths.PROJECT_DIR,
                                  stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                  start_new_session=True)
     _record(child.pid)
@@ -259,11 +266,23 @@ def stop() -> int:
     return 0
 
 
+def rotate_service_log() -> None:
+    """Under launchd (GATEWAY_PROXY_LOG set) a start that fails before LiteLLM runs, every
+    10 s, writes its error to the log launchd opened: keep that bounded too."""
+    log = paths.override("GATEWAY_PROXY_LOG")
+    if log:
+        logpipe.rotate_if_over(Path(log), paths.proxy_log_max_bytes())
+
+
 def exec_foreground(cfg: settings_mod.Settings) -> None:
     """Replace this process with LiteLLM (make proxy, and the services)."""
     check_port(cfg)
     command = litellm_command(cfg)
     write_proxy_config(cfg)
+    env = settings_mod.proxy_environment(cfg)
+    log = paths.override("GATEWAY_PROXY_LOG")
+    if log:  # the launchd service: its StandardOutPath would grow forever
+        env.update(log_environment(Path(log)))
     sys.stdout.flush()
     os.chdir(paths.PROJECT_DIR)
-    os.execve(command[0], command, settings_mod.proxy_environment(cfg))
+    os.execve(command[0], command, env)
