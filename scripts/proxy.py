@@ -57,6 +57,7 @@ def restart(_args: argparse.Namespace) -> int:
 
 def run(_args: argparse.Namespace) -> int:
     """Foreground: replace this process with LiteLLM (services use this too)."""
+    process.rotate_service_log()
     process.exec_foreground(process.preflight())
     return 1  # not reached
 

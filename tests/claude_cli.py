@@ -33,3 +33,29 @@ def run_print(binary: Path, base_url: str, proxy_key: str, home: Path, model: st
         raise AssertionError(f"claude -p exited {done.returncode} without JSON: {done.stderr[-1000:]}") from None
     assert done.returncode == 0 and not result.get("is_error"), done.stdout + done.stderr[-1000:]
     return result
+
+
+def run_claude(stack, prompt: str, model: str, workdir: Path) -> list:
+    """`claude -p PROMPT --output-format stream-json` through the proxy: its events."""
+    home = stack.workdir / "claude-home"
+    home.mkdir(exist_ok=True)
+    env = {"PATH": os.environ["PATH"], "HOME": str(home), "TERM": "dumb", "LANG": "C.UTF-8",
+           "ANTHROPIC_BASE_URL": stack.base_url, "ANTHROPIC_AUTH_TOKEN": stack.master_key, "ANTHROPIC_MODEL": model,
+           "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "DISABLE_AUTOUPDATER": "1", "CLAUDE_CODE_MAX_RETRIES": "0"}
+    done = subprocess.run([str(claude_binary()), "-p", prompt, "--output-format", "stream-json", "--verbose"],
+                          cwd=workdir, env=env, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+
+
+def transcript(events: list) -> str:
+    """The conversation as a reader would follow it (printed with -s: the report quotes it)."""
+    lines = []
+    for event in events:
+        if event.get("type") in ("assistant", "user"):
+            for block in event["message"]["content"]:
+                body = block.get("text") or block.get("input") or block.get("content")
+                lines.append(f"{event['type']:>9} {block['type']}: {json.dumps(body)[:160]}")
+        elif event.get("type") == "result":
+            lines.append(f"   result {event['subtype']}: {event['result']!r}")
+    return "\n".join(lines)

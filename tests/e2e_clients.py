@@ -35,7 +35,7 @@ CLI_TIMEOUT = 150   # Claude Code retries by itself (CLAUDE_CODE_MAX_RETRIES bel
 class Outcome:
     complete: bool = False          # a well-formed, finished answer (stream ended properly, tool call intact)
     text: str = ""
-    answered_by: str = ""           # "anthropic" / "bedrock" / "zai", from the simulator's greeting or the proxy header
+    answered_by: str = ""           # "anthropic" / "bedrock" / "zai" / "chatgpt", from the simulator's greeting or the proxy header
     error: str = ""                 # what the client raised or the CLI reported as an error
     requests: int = 1               # requests the client made to the proxy for this answer
     seconds: float = 0.0
@@ -82,7 +82,7 @@ def _whole(text: str, ending: str = FULL_REPLY) -> bool:
 def _upstream(text: str, model_header: str = "") -> str:
     """Who wrote the answer: the simulator's greeting says it. The proxy's x-litellm-model-name
     header is only a fallback: after a fallback inside a stream it still names Anthropic."""
-    for name, greeting in (("anthropic", "Anthropic"), ("bedrock", "Bedrock"), ("zai", "Z.AI")):
+    for name, greeting in (("anthropic", "Anthropic"), ("bedrock", "Bedrock"), ("zai", "Z.AI"), ("chatgpt", "ChatGPT")):
         if f"simulated {greeting}" in text:
             return name
     return model_header.split("/", 1)[0] if "/" in model_header else ""

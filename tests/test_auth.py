@@ -72,7 +72,8 @@ def test_the_proxy_gets_the_login_folders(env_file, isolated):
 
 def test_auth_status_without_logins(env_file, capsys, monkeypatch):
     env_file(LITELLM_MASTER_KEY=MASTER_KEY, CLAUDE_CODE_OAUTH_TOKEN=OAUTH_TOKEN, ANTHROPIC_API_KEY=API_KEY,
-             ZAI_API_KEY="zai-0123456789abcdef", PROXY_MODEL_KEYS="glm")
+             ZAI_API_KEY="zai-0123456789abcdef", PROXY_MODEL_KEYS="glm", MODEL_GLM_ALIAS="glm-4.6",
+             MODEL_GLM_UPSTREAM_MODEL="zai/glm-4.6")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-proj-0123456789abcdef")
     assert auth_status.main([]) == 0
     out = capsys.readouterr().out
@@ -84,6 +85,23 @@ def test_auth_status_without_logins(env_file, capsys, monkeypatch):
     assert "API key        ZAI_API_KEY zai-01...cdef (.env)" in out
     assert "not set: GEMINI_API_KEY, OPENROUTER_API_KEY, DEEPSEEK_API_KEY, MODEL_GLM_API_KEY" in out
     assert MASTER_KEY not in out and OAUTH_TOKEN not in out
+
+
+def test_auth_status_reads_the_models_as_the_settings_parse_them(env_file, capsys):
+    """MODEL_<KEY>_API_KEY rows come from the settings' parsed specs (the key's case as
+    the settings read it); a bad spec is one row naming the variable, the rest still shows."""
+    env_file(LITELLM_MASTER_KEY=MASTER_KEY, ANTHROPIC_API_KEY=API_KEY, PROXY_MODEL_KEYS="gpt5, Glm",
+             MODEL_GPT5_ALIAS="gpt-5", MODEL_GPT5_UPSTREAM_MODEL="chatgpt/gpt-5.4",
+             MODEL_GLM_ALIAS="glm-4.6", MODEL_GLM_UPSTREAM_MODEL="zai/glm-4.6", MODEL_GLM_API_KEY="zai-0123456789ab")
+    assert auth_status.main([]) == 0
+    out = capsys.readouterr().out
+    assert "API key        MODEL_GLM_API_KEY zai-01...89ab (.env)" in out
+    assert out.rstrip().endswith("DEEPSEEK_API_KEY, MODEL_GPT5_API_KEY")
+    env_file(LITELLM_MASTER_KEY=MASTER_KEY, ANTHROPIC_API_KEY=API_KEY, PROXY_MODEL_KEYS="glm")
+    assert auth_status.main([]) == 0
+    out = capsys.readouterr().out
+    assert "API key        env-defined models unreadable: MODEL_GLM_ALIAS is not set" in out
+    assert "Anthropic      api-key sk-ant...6789, no expiry" in out and "MODEL_GLM_API_KEY" not in out
 
 
 def test_commands_that_cannot_work_here_say_why_in_one_line(env_file, capsys):

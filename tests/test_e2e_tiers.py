@@ -8,16 +8,12 @@ Each test uses a Claude model of its own: cooldowns are per deployment, and Bedr
 (no retry-after) last the router's cooldown_time of 60 s.
 """
 import hashlib
-import json
-import os
 import stat
-import subprocess
 import time
-from pathlib import Path
 
 import pytest
 import yaml
-from claude_cli import claude_binary
+from claude_cli import run_claude, transcript
 from e2e_clients import CLIENTS, Target
 from harness import start_simulators, start_stack
 
@@ -134,32 +130,6 @@ def test_one_call_per_window_per_tier_and_the_last_tier_is_always_tried(stack, t
         "every tier refused: tier 3 cools down, the last resort is tried by every request"
     stack.sims.openai.clear_fault()
     time.sleep(1.2)  # tier 3's window
-
-
-def run_claude(stack, prompt: str, model: str, workdir: Path) -> list:
-    """`claude -p PROMPT --output-format stream-json` through the proxy: its events."""
-    home = stack.workdir / "claude-home"
-    home.mkdir(exist_ok=True)
-    env = {"PATH": os.environ["PATH"], "HOME": str(home), "TERM": "dumb", "LANG": "C.UTF-8",
-           "ANTHROPIC_BASE_URL": stack.base_url, "ANTHROPIC_AUTH_TOKEN": stack.master_key, "ANTHROPIC_MODEL": model,
-           "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "DISABLE_AUTOUPDATER": "1", "CLAUDE_CODE_MAX_RETRIES": "0"}
-    done = subprocess.run([str(claude_binary()), "-p", prompt, "--output-format", "stream-json", "--verbose"],
-                          cwd=workdir, env=env, capture_output=True, text=True, timeout=180)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
-
-
-def transcript(events: list) -> str:
-    """The conversation as a reader would follow it (printed with -s: the report quotes it)."""
-    lines = []
-    for event in events:
-        if event.get("type") in ("assistant", "user"):
-            for block in event["message"]["content"]:
-                body = block.get("text") or block.get("input") or block.get("content")
-                lines.append(f"{event['type']:>9} {block['type']}: {json.dumps(body)[:160]}")
-        elif event.get("type") == "result":
-            lines.append(f"   result {event['subtype']}: {event['result']!r}")
-    return "\n".join(lines)
 
 
 def test_claude_code_reads_a_file_through_tier_3(stack, tmp_path, capsys):

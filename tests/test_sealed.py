@@ -42,7 +42,8 @@ SANDBOX_ENV_FILE = {"LITELLM_MASTER_KEY", "LITELLM_PORT", "ANTHROPIC_API_BASE", 
                     "AWS_ENDPOINT_URL_BEDROCK", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}  # minus ANTHROPIC_API_KEY, see below
 TOOLKIT_SET = {"GATEWAY_ANTHROPIC_CREDENTIAL", "GATEWAY_ANTHROPIC_SUBSCRIPTION", "LITELLM_LOCAL_MODEL_COST_MAP", "LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS",
                "LITELLM_LOG", "GATEWAY_STREAM_TIMEOUT", "GATEWAY_REQUEST_TIMEOUT", *settings.NO_DOTENV,
-               *settings.toolkit_locations(), *settings.login_token_dirs()}
+               *settings.toolkit_locations(), *settings.login_token_dirs(),
+               "GATEWAY_PROXY_LOG", "GATEWAY_PROXY_LOG_MAX_BYTES"}  # where `make up` has the proxy write its log
 
 
 @pytest.fixture(scope="module")

@@ -138,7 +138,9 @@ def test_launchd_plists_parse_with_plistlib():
     assert proxy["RunAtLoad"] is True and proxy["KeepAlive"] is True
     assert proxy["WorkingDirectory"] == "/opt/claude-gateway"
     assert proxy["StandardOutPath"] == proxy["StandardErrorPath"] == "/opt/claude-gateway/logs/proxy.log"
-    assert proxy["EnvironmentVariables"] == dict(EXAMPLE.environment())
+    # The proxy writes its output to the same file itself, rotated by size (launchd never rotates it).
+    assert proxy["EnvironmentVariables"] == {**dict(EXAMPLE.environment()),
+                                             "GATEWAY_PROXY_LOG": "/opt/claude-gateway/logs/proxy.log"}
     sso = plistlib.loads(rendered("sso-refresh", MACOS)["com.claude-gateway.sso-refresh.plist"].content.encode())
     assert sso["ProgramArguments"][1:] == ["-m", "scripts.sso_refresh"]
     assert sso["StartInterval"] == 14400 and sso["RunAtLoad"] is True and "KeepAlive" not in sso

@@ -9,7 +9,7 @@ from conftest import API_KEY, MASTER_KEY
 
 from scripts.core import paths, settings
 from scripts.core.errors import ToolkitError
-from scripts.gateway import effective_config, process, readiness, shared_state
+from scripts.gateway import effective_config, process, proxy_env, readiness, shared_state
 
 URL = "redis://:s3cret-password-0123456789@127.0.0.1:47379/0"
 
@@ -92,12 +92,12 @@ def test_command_without_redis_has_one_worker_and_no_redis(env_file):
 
 def test_environment_of_several_workers(env_file, monkeypatch):
     monkeypatch.setenv("DEFAULT_COOLDOWN_REDIS_READ_INTERVAL_SECONDS", "0.05")  # a bench candidate
-    env = process.environment(load(env_file, REDIS_URL=URL, GATEWAY_WORKERS="2"))
+    env = proxy_env.environment(load(env_file, REDIS_URL=URL, GATEWAY_WORKERS="2"))
     assert env["REDIS_URL"] == URL
     assert env["DEFAULT_COOLDOWN_REDIS_READ_INTERVAL_SECONDS"] == "0.05"
     assert env["PROMETHEUS_MULTIPROC_DIR"].startswith(str(paths.state_dir()))
     assert env[readiness.READY_DIR_VAR] == str(readiness.ready_dir())
-    assert "PROMETHEUS_MULTIPROC_DIR" not in process.environment(load(env_file))
+    assert "PROMETHEUS_MULTIPROC_DIR" not in proxy_env.environment(load(env_file))
 
 
 def test_ready_markers_count_per_proxy(tmp_path, monkeypatch):

@@ -9,6 +9,7 @@ from typing import Dict, List, Optional, Tuple
 
 from scripts.auth import tokens
 from scripts.core import settings as settings_mod
+from scripts.core.errors import ToolkitError
 from scripts.services import sso_profile
 from scripts.services.state import aws_login_summary
 
@@ -70,11 +71,11 @@ def _source(cfg: settings_mod.Settings, name: str) -> Optional[str]:
 
 def provider_key_rows(cfg: settings_mod.Settings) -> List[str]:
     """Provider API keys the proxy would get (.env wins, then the shell), masked."""
-    names = list(PROVIDER_KEYS)
-    for key in (cfg.get("PROXY_MODEL_KEYS") or "").split(","):
-        if key.strip():
-            names.append(f"MODEL_{key.strip().upper()}_API_KEY")
-    rows, unset = [], []
+    rows, unset, names = [], [], list(PROVIDER_KEYS)
+    try:  # the settings' own parse of PROXY_MODEL_KEYS, so this report and the proxy agree
+        names += [spec.prefix + "API_KEY" for spec in cfg.model_specs]
+    except ToolkitError as exc:  # a bad env-defined model: the other credentials still matter here
+        rows.append(row("API key", f"env-defined models unreadable: {exc}"))
     for name in names:
         source = _source(cfg, name)
         if source is None:

@@ -8,6 +8,8 @@ import os
 from pathlib import Path
 from typing import Optional
 
+from scripts.core.errors import ToolkitError
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
 
 # Every GATEWAY_* variable that moves a location or changes a behaviour, with its meaning.
@@ -19,12 +21,18 @@ OVERRIDES = {
     "GATEWAY_VENV": "the virtualenv (default: .venv)",
     "GATEWAY_USER_CONFIG_DIR": "per-user toolkit state (default: ~/.config/claude-gateway)",
     "GATEWAY_START_TIMEOUT": "seconds `make up` waits for the proxy (default 90)",
+    "GATEWAY_PROXY_LOG": "the file the proxy writes its output to, rotated by size (set by `make up` and the "
+                         "launchd service; unset: the terminal or the journal)",
+    "GATEWAY_PROXY_LOG_MAX_BYTES": "size at which the proxy log rotates (default 10 MiB; 3 old copies kept)",
     "GATEWAY_PLATFORM": "linux or macos, instead of the detected platform",
     "GATEWAY_SERVICE_MANAGER": "a program run instead of systemctl/launchctl, given the whole command",
     "GATEWAY_AWS_SSO_UTIL": "the aws-sso-util executable (default: the venv's)",
     "GATEWAY_PEERS_CACHE": "where `make bench` installs the peer gateways (default ~/.cache/claude-gateway/peers)",
     "GATEWAY_REDIS_PORT": "the port of `make redis`'s local redis-server (default 47379)",
 }
+
+
+PROXY_LOG_MAX_BYTES = 10 * 1024 * 1024
 
 
 def override(var: str) -> Optional[str]:
@@ -89,6 +97,16 @@ def token_dir(provider: str) -> Path:
     """Where LiteLLM keeps a device login's tokens ("chatgpt", "github_copilot"): given to
     LiteLLM as CHATGPT_TOKEN_DIR / GITHUB_COPILOT_TOKEN_DIR, never put in .env."""
     return state_dir() / "auth" / provider
+
+
+def proxy_log_max_bytes() -> int:
+    raw = override("GATEWAY_PROXY_LOG_MAX_BYTES")
+    if raw is None:
+        return PROXY_LOG_MAX_BYTES
+    if not raw.isdigit() or int(raw) < 1:
+        raise ToolkitError(f"GATEWAY_PROXY_LOG_MAX_BYTES={raw!r} is not a size in bytes: unset it or use e.g. "
+                           f"{PROXY_LOG_MAX_BYTES}")
+    return int(raw)
 
 
 def start_timeout() -> float:

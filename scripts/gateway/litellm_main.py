@@ -1,26 +1,52 @@
 """The LiteLLM proxy: LiteLLM's own CLI for its set-up, then its app served by
-gateway/serving.py (SO_REUSEPORT socket, workers forked after the imports), with the AWS
-SDK imported before the first request and the toolkit's extra routes on LiteLLM's app.
+gateway/serving.py (SO_REUSEPORT socket, workers forked after the imports), with its
+output in a log that rotates while it runs, the AWS SDK imported before the first
+request, and the toolkit's extra routes and refusal renderer on LiteLLM's own app.
 
-LiteLLM imports boto3/botocore on its first Bedrock call, so the first fallback
-after a start waited for that import: 158 ms against 36 ms for later ones in
-`make bench`. Importing them here moves that cost into start-up, where nobody
-waits on it. Arguments are LiteLLM's own (`--config`, `--host`, `--port`,
-`--num_workers`); LiteLLM's CLI runs with `--skip_server_startup` (its own flag: every
-set-up step, then return instead of calling uvicorn.run) and serving.run serves its app.
+- GATEWAY_PROXY_LOG set (by `make up` and the launchd service): fds 1 and 2 go to that
+  file through scripts/gateway/logpipe.py, rotated at GATEWAY_PROXY_LOG_MAX_BYTES. First
+  thing, so nothing LiteLLM prints escapes it; the forked workers inherit the fds (the
+  copying thread runs in the workers' parent). Unset (`make proxy`, systemd's journal):
+  output stays where it was.
+- LiteLLM imports boto3/botocore on its first Bedrock call, so the first fallback after a
+  start waited for that import: 158 ms against 36 ms for later ones in `make bench`.
+  Importing them here moves that cost into start-up, where nobody waits on it.
+- The Ollama and Gemini /v1/ routes (format_routes.py) and the exception handler of the
+  gateway's refusals (refusals.py) are added to `litellm.proxy.proxy_server.app` as soon
+  as the CLI imports that module, before it is served; the workers are forked after that.
 
-The Ollama and Gemini /v1/ routes (format_routes.py) are added to
-`litellm.proxy.proxy_server.app` as soon as the CLI imports that module, before it is
-served; the workers are forked after that, so each has them.
+Arguments are LiteLLM's own (`--config`, `--host`, `--port`, `--num_workers`); LiteLLM's
+CLI runs with `--skip_server_startup` (its own flag: every set-up step, then return
+instead of calling uvicorn.run) and serving.run serves its app.
 """
 import argparse
 import os
 import sys
+from pathlib import Path
+from types import ModuleType
 from typing import List
 
-from scripts.gateway import format_routes, import_hook, serving
+from scripts.core import paths
+from scripts.gateway import logpipe
 
-import_hook.after_import("litellm.proxy.proxy_server", format_routes.mount)
+if __name__ == "__main__" and paths.override("GATEWAY_PROXY_LOG"):
+    logpipe.capture(Path(paths.override("GATEWAY_PROXY_LOG")), paths.proxy_log_max_bytes())
+
+import boto3  # noqa: E402,F401  (preloaded for the first Bedrock fallback)
+import botocore.auth  # noqa: E402,F401
+import botocore.credentials  # noqa: E402,F401
+from litellm import run_server  # noqa: E402
+
+from scripts.gateway import format_routes, import_hook, refusals, serving  # noqa: E402
+
+
+def extend(server: ModuleType) -> None:
+    """One hook for both: a second hook on the same module would never run."""
+    format_routes.mount(server)
+    refusals.install(server.app)
+
+
+import_hook.after_import("litellm.proxy.proxy_server", extend)
 
 
 def _listen_args(argv: List[str]) -> argparse.Namespace:
@@ -41,11 +67,6 @@ def main(argv: List[str]) -> int:
         # process started with: the workers must write their samples to files /metrics
         # adds up (gateway/process.py sets the path).
         raise SystemExit("--num_workers > 1 needs PROMETHEUS_MULTIPROC_DIR (python -m scripts.proxy sets it)")
-    import boto3  # noqa: F401  (preloaded for the first Bedrock fallback)
-    import botocore.auth  # noqa: F401
-    import botocore.credentials  # noqa: F401
-    from litellm import run_server
-
     run_server.main(args=[*argv, "--skip_server_startup"], standalone_mode=False)
     return serving.run(args.host, args.port, args.num_workers)
 

@@ -9,15 +9,15 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Iterator, List, Optional, Tuple
 
 from scripts.core import envfile, paths, procs
 from scripts.core import settings as settings_mod
 from scripts.core.errors import ToolkitError, warn
 from scripts.core.http import is_live
-from scripts.gateway import config_check, drain, effective_config, readiness, shared_state
+from scripts.gateway import config_check, drain, effective_config, logpipe
+from scripts.gateway.proxy_env import environment
 
-LOG_ROTATE_BYTES = 10 * 1024 * 1024
 # In the proxy's command line (litellm_command): with the start time recorded beside
 # the pid, it tells our proxy from any other process that reuses the pid.
 PROXY_MODULE = "scripts.gateway.litellm_main"
@@ -41,20 +41,6 @@ def litellm_command(cfg: settings_mod.Settings) -> List[str]:
     # there), run from PROJECT_DIR; running_pid() looks for it in the command line.
     return [str(paths.venv_bin("python")), "-m", PROXY_MODULE, "--config", str(proxy_config(cfg)),
             "--host", cfg.host, "--port", str(cfg.port), "--num_workers", str(cfg.workers)]
-
-
-def environment(cfg: settings_mod.Settings) -> Dict[str, str]:
-    """The proxy's environment: settings.proxy_environment, LiteLLM's shared-state knobs
-    (the shell's value wins, for `make bench` candidates), where each worker says it
-    listens (readiness.py), and with several workers the directory their Prometheus
-    samples meet in (one per state directory: two instances never wipe each other's)."""
-    env = settings_mod.proxy_environment(cfg)
-    for key, value in shared_state.proxy_variables(cfg).items():
-        env.setdefault(key, value)
-    if cfg.workers > 1:
-        env["PROMETHEUS_MULTIPROC_DIR"] = str(paths.state_dir() / "prometheus-multiproc")
-    env[readiness.READY_DIR_VAR] = str(readiness.ready_dir())
-    return env
 
 
 def record_pid(pid: int) -> None:
@@ -104,6 +90,7 @@ def preflight() -> settings_mod.Settings:
     _warn_if_shared(paths.env_file())
     cfg = settings_mod.load()
     effective_config.load_and_render(cfg)  # config.yaml and the .env models and tiers, checked together
+    paths.proxy_log_max_bytes()  # a bad GATEWAY_PROXY_LOG_MAX_BYTES stops `up` before anything starts
     cfg.check_keyless_bind()
     if cfg.ollama_keyless:
         warn(f"{settings_mod.OLLAMA_KEYLESS} is on: /api/* (Ollama) answers programs on this machine without a key")
@@ -139,12 +126,18 @@ def check_port(cfg: settings_mod.Settings) -> None:
 
 
 def _open_log() -> "object":
+    """The log for what the proxy prints before litellm_main hands its output to the
+    rotating writer (scripts/gateway/logpipe.py), e.g. a failed import."""
     log = paths.proxy_log()
     log.parent.mkdir(parents=True, exist_ok=True)
-    if log.exists() and log.stat().st_size > LOG_ROTATE_BYTES:
-        log.replace(log.with_suffix(".log.1"))
+    logpipe.rotate_if_over(log, paths.proxy_log_max_bytes())
     fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     return os.fdopen(fd, "ab")
+
+
+def log_environment(log: Path) -> dict:
+    """What tells litellm_main to write its output to `log`, rotated by size."""
+    return {"GATEWAY_PROXY_LOG": str(log), "GATEWAY_PROXY_LOG_MAX_BYTES": str(paths.proxy_log_max_bytes())}
 
 
 def tail(path: Path, lines: int, secrets: List[str]) -> str:
@@ -214,7 +207,8 @@ def spawn(cfg: settings_mod.Settings) -> Tuple[subprocess.Popen, int]:
     write_proxy_config(cfg)
     with _open_log() as log:
         log_start = os.fstat(log.fileno()).st_size
-        child = subprocess.Popen(command, env=environment(cfg), cwd=paths.PROJECT_DIR,
+        env = {**environment(cfg), **log_environment(paths.proxy_log())}
+        child = subprocess.Popen(command, env=env, cwd=paths.PROJECT_DIR,
                                  stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                  start_new_session=True)
     return child, log_start
@@ -285,11 +279,23 @@ def stop() -> int:
     return 0
 
 
+def rotate_service_log() -> None:
+    """Under launchd (GATEWAY_PROXY_LOG set) a start that fails before LiteLLM runs, every
+    10 s, writes its error to the log launchd opened: keep that bounded too."""
+    log = paths.override("GATEWAY_PROXY_LOG")
+    if log:
+        logpipe.rotate_if_over(Path(log), paths.proxy_log_max_bytes())
+
+
 def exec_foreground(cfg: settings_mod.Settings) -> None:
     """Replace this process with LiteLLM (make proxy, and the services)."""
     check_port(cfg)
     command = litellm_command(cfg)
     write_proxy_config(cfg)
+    env = environment(cfg)
+    log = paths.override("GATEWAY_PROXY_LOG")
+    if log:  # the launchd service: its StandardOutPath would grow forever
+        env.update(log_environment(Path(log)))
     sys.stdout.flush()
     os.chdir(paths.PROJECT_DIR)
-    os.execve(command[0], command, environment(cfg))
+    os.execve(command[0], command, env)

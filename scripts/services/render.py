@@ -130,8 +130,11 @@ def _systemd_values(ctx: Context) -> Dict[str, str]:
 # ---- launchd ---------------------------------------------------------------------
 
 def _launchd_values(service: str, ctx: Context) -> Dict[str, str]:
+    # launchd appends the proxy's output to StandardOutPath forever: the proxy writes it
+    # to the same file itself instead, rotated by size (scripts/gateway/logpipe.py).
+    own_log = [("GATEWAY_PROXY_LOG", str(ctx.log_dir / LAUNCHD_LOGS[service]))] if service == "proxy" else []
     environment = "\n".join(f"\t\t<key>{xml_escape(k)}</key>\n\t\t<string>{xml_escape(v)}</string>"
-                            for k, v in ctx.environment())
+                            for k, v in ctx.environment() + own_log)
     return {"LABEL": LAUNCHD_LABELS[service], "PYTHON": xml_escape(str(ctx.python)),
             "PROJECT_DIR": xml_escape(str(ctx.project_dir)), "ENVIRONMENT": environment,
             "LOG_FILE": xml_escape(str(ctx.log_dir / LAUNCHD_LOGS[service])), "STOP_TIMEOUT": str(ctx.stop_timeout)}

@@ -104,8 +104,7 @@ def _pick_tool(body: dict) -> Optional[tuple]:
     if not tools or choice == "none" or last["role"] != "user":
         return None
     functions = [t["function"] for t in tools]
-    hints = list(TOOL_HINT.finditer(text_of(last.get("content"))))
-    hint = hints[-1] if hints else None  # the user's own words come after Claude Code's reminders
+    hint = tool_hint(text_of(last.get("content")))
     if isinstance(choice, dict):
         function = next(f for f in functions if f["name"] == choice["function"]["name"])
     elif hint or choice == "required":
@@ -113,12 +112,24 @@ def _pick_tool(body: dict) -> Optional[tuple]:
         function = next((f for f in functions if f["name"] == named), functions[0])
     else:
         return None
+    return function, hinted_arguments(function, hint)
+
+
+def tool_hint(text: str) -> Optional[re.Match]:
+    """The last "use the tool [NAME] [with k=v, ...]" of a user text (the user's own words
+    come after Claude Code's reminders)."""
+    hints = list(TOOL_HINT.finditer(text))
+    return hints[-1] if hints else None
+
+
+def hinted_arguments(function: dict, hint: Optional[re.Match]) -> dict:
+    """Arguments from the function's schema, with the hint's k=v pairs over them."""
     args = fake_input(function.get("parameters") or {})
     for pair in (hint.group(2) or "").split(",") if hint else []:
         key, sep, value = pair.partition("=")
         if sep and key.strip():
             args[key.strip()] = value.strip().rstrip(".")  # the sentence's full stop is not part of it
-    return function, args
+    return args
 
 
 def build_completion(body: dict, greeting: str, model: str) -> dict:

@@ -212,7 +212,8 @@ class ChatGPTSim(LoginControl):
             return _detail(400, "Invalid JSON body")
         rec = request[REC]
         rec.update(model=body.get("model"), stream=True, tools=len(body.get("tools") or []),
-                   session=request.headers.get("session_id"), originator=request.headers.get("originator"))
+                   session=request.headers.get("session_id"), originator=request.headers.get("originator"),
+                   inputs=_item_types(body.get("input")))
         problem = self._check_body(body) if isinstance(body, dict) else "Invalid body"
         if problem:
             return _detail(400, problem)
@@ -228,6 +229,13 @@ class ChatGPTSim(LoginControl):
         failed = {"type": "response.failed", "response": {"status": "failed",
                                                           "error": {"code": "server_error", "message": "overloaded"}}}
         return await pump_stream(request, stream, response_events(response), fault, sse("response.failed", failed))
+
+
+def _item_types(items) -> list:
+    """The kinds of the input items, in order (tests see a tool round trip arrive intact)."""
+    if not isinstance(items, list):
+        return ["text"] if isinstance(items, str) else []
+    return [item.get("type", "message") if isinstance(item, dict) else "?" for item in items]
 
 
 def _fault_response(fault: Fault) -> web.Response:

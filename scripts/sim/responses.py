@@ -5,8 +5,10 @@ Deterministic rules, the same as the Claude simulators' (scripts/sim/messages.py
 - Reply text "<greeting> This is a deterministic reply from the simulator.".
 - A function_call when `tools` holds a function, the input does not end with a
   function_call_output, tool_choice is not "none", and tool_choice forces one
-  ("required" or a named function) or the last user text says "use the tool"; its
-  arguments are built from the JSON schema (required properties: "sim", 1, true).
+  ("required" or a named function) or the last user text says "use the tool"; as in
+  scripts/sim/chat_completions.py, "use the tool NAME with k=v, ..." picks NAME and sets
+  those arguments, the others are built from the JSON schema (required properties:
+  "sim", 1, true).
 - An input ending with function_call_output items gets "<greeting> Tool result received: <output>".
 """
 from __future__ import annotations
@@ -15,7 +17,8 @@ import json
 import time
 from typing import List, Optional
 
-from scripts.sim.messages import fake_input, new_id
+from scripts.sim.chat_completions import hinted_arguments, tool_hint
+from scripts.sim.messages import new_id
 
 TEXT_CHUNK_WORDS = 3
 
@@ -38,6 +41,8 @@ def validate_input(items) -> Optional[str]:
             calls.add(item.get("call_id"))
         elif kind == "function_call_output" and item.get("call_id") not in calls:
             return f"No tool call found for function call output with call_id {item.get('call_id')}."
+        elif kind == "function_call_output" and not _valid_output(item.get("output")):
+            return f"Invalid type for 'input[{i}].output': expected a string or an array of input content parts."
         elif kind not in ("message", "reasoning", "function_call_output"):
             return f"Invalid value for 'input[{i}].type'."
         elif kind == "message" and item.get("role") not in ("user", "assistant", "system", "developer"):
@@ -57,10 +62,35 @@ def _pick_function(body: dict) -> Optional[dict]:
         return None
     if isinstance(choice, dict):
         return next((t for t in tools if t.get("name") == choice.get("name")), tools[0])
+    hint = _hint(body)
+    if choice != "required" and hint is None:
+        return None
+    named = hint.group(1) if hint else None
+    return next((t for t in tools if t.get("name") == named), tools[0])
+
+
+def _valid_output(output) -> bool:
+    if isinstance(output, str):
+        return True
+    return isinstance(output, list) and all(isinstance(part, dict) and part.get("type") in
+                                            ("input_text", "input_image", "input_file") for part in output)
+
+
+def _output_text(output) -> str:
+    """A function_call_output's output: a string, or (as the Responses API also takes it)
+    a list of input_text / input_image / input_file parts, of which the text counts here."""
+    if isinstance(output, list):
+        return " ".join(part.get("text", "") for part in output if isinstance(part, dict)
+                        and part.get("type") == "input_text")
+    return str(output)
+
+
+def _hint(body: dict):
+    """The last user text's "use the tool NAME with k=v" (see chat_completions)."""
+    items = body["input"]
     last_user = next((i for i in reversed(items) if i.get("type", "message") == "message"
-                      and i.get("role") == "user"), None)
-    asked = last_user is not None and "use the tool" in _text_of(last_user.get("content")).lower()
-    return tools[0] if choice == "required" or asked else None
+                      and i.get("role") == "user"), None) if isinstance(items, list) else None
+    return tool_hint(_text_of(last_user.get("content"))) if last_user is not None else None
 
 
 def _reply_text(body: dict, greeting: str) -> str:
@@ -70,7 +100,7 @@ def _reply_text(body: dict, greeting: str) -> str:
         for item in reversed(items):
             if item.get("type") != "function_call_output":
                 break
-            outputs.insert(0, str(item.get("output", "")))
+            outputs.insert(0, _output_text(item.get("output", "")))
         if outputs:
             return f"{greeting} Tool result received: {' '.join(outputs)}"
     return f"{greeting} This is a deterministic reply from the simulator."
@@ -79,7 +109,7 @@ def _reply_text(body: dict, greeting: str) -> str:
 def build_output(body: dict, greeting: str) -> List[dict]:
     function = _pick_function(body)
     if function:
-        arguments = json.dumps(fake_input(function.get("parameters") or {}))
+        arguments = json.dumps(hinted_arguments(function, _hint(body)))
         return [{"id": new_id("fc_"), "type": "function_call", "status": "completed", "arguments": arguments,
                  "call_id": new_id("call_"), "name": function["name"]}]
     text = _reply_text(body, greeting)

@@ -1,0 +1,82 @@
+"""Which failures the Bedrock fallback is for, and what the client hears when it fails.
+
+LiteLLM 1.106.2's router falls back on every error and, when the fallback fails too,
+answers with the primary's error. So an invalid request (max_tokens: -5) went to
+Anthropic and then to Bedrock, and during an Anthropic cooldown a Bedrock 503 reached
+the client as `429 Try again in 60 seconds` (Claude Code then waits and retries a broken
+fallback). It has no setting for either; this callback (config.yaml
+litellm_settings.callbacks) uses its hooks:
+
+- async_post_call_failure_deployment_hook records each failed upstream attempt of a
+  request (keyed by litellm_call_id, which every attempt of one request shares);
+- async_pre_call_deployment_hook stops a fallback attempt before it is sent when the
+  primary refused the request itself (400, 413, 422: Bedrock runs the same model and
+  would refuse it too), so the client gets the primary's own error at once. A 400 about
+  the account (an empty credit balance, a login LiteLLM could not refresh) is not the
+  request's fault: that one still falls back (scripts/gateway/failures.py);
+- async_post_call_failure_hook gives the client the failed fallback's status and message
+  instead of the primary's. LiteLLM uses the HTTPException it returns on its OpenAI
+  routes; its /v1/messages handler ignores it and answers from the exception object,
+  so the status and message are set on that object too.
+"""
+import collections
+
+from fastapi import HTTPException
+from litellm.integrations.custom_logger import CustomLogger
+
+from scripts.gateway.failures import Failure, FallbackSkipped, is_client_error, primary_outcome, status_of
+
+MAX_REQUESTS = 1024  # failures remembered; a request needs its own only while it runs
+MAX_DETAIL = 400
+
+
+def _metadata(data) -> dict:
+    for key in ("litellm_metadata", "metadata"):
+        if isinstance(data.get(key), dict) and data[key].get("model_group"):
+            return data[key]
+    return {}
+
+
+class FallbackPolicy(CustomLogger):
+    def __init__(self) -> None:
+        super().__init__()
+        self.failures: "collections.OrderedDict[str, Failure]" = collections.OrderedDict()
+
+    def remember(self, call_id: str, failure: Failure) -> None:
+        self.failures[call_id] = failure
+        self.failures.move_to_end(call_id)
+        while len(self.failures) > MAX_REQUESTS:
+            self.failures.popitem(last=False)
+
+    async def async_post_call_failure_deployment_hook(self, request_data, exception, call_type,
+                                                      fallback_depth=None) -> None:
+        call_id = request_data.get("litellm_call_id")
+        if call_id:
+            group = _metadata(request_data).get("model_group") or str(request_data.get("model"))
+            detail = str(getattr(exception, "message", None) or exception)[:MAX_DETAIL]
+            self.remember(call_id, Failure(status_of(exception), fallback_depth or 0, group, detail))
+
+    async def async_pre_call_deployment_hook(self, kwargs, call_type):
+        depth = kwargs.get("fallback_depth")
+        primary = self.failures.get(kwargs.get("litellm_call_id") or "")
+        if isinstance(depth, int) and depth > 0 and primary and primary.fallback_depth == 0 \
+                and is_client_error(primary):
+            raise FallbackSkipped(f"not sent: {primary.model_group} refused the request itself "
+                                  f"(HTTP {primary.status}), the fallback would too")
+        return None
+
+    async def async_post_call_failure_hook(self, request_data, original_exception, user_api_key_dict,
+                                           traceback_str=None):
+        failure = self.failures.pop(request_data.get("litellm_call_id") or "", None)
+        if failure is None or failure.fallback_depth == 0 or failure.status is None \
+                or failure.status == status_of(original_exception):
+            return None
+        message = (f"the fallback {failure.model_group} failed with HTTP {failure.status} after the primary "
+                   f"{primary_outcome(original_exception)}: {failure.detail}")
+        # /v1/messages answers from this object (see the module doc); the others from the return value.
+        original_exception.status_code = failure.status
+        original_exception.message = message
+        return HTTPException(status_code=failure.status, detail=message)
+
+
+policy = FallbackPolicy()
