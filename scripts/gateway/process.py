@@ -15,7 +15,7 @@ from scripts.core import envfile, paths, procs
 from scripts.core import settings as settings_mod
 from scripts.core.errors import ToolkitError, warn
 from scripts.core.http import is_live
-from scripts.gateway import config_check, drain, effective_config, logpipe
+from scripts.gateway import config_check, drain, effective_config, logpipe, readiness
 from scripts.gateway.proxy_env import environment
 
 # In the proxy's command line (litellm_command): with the start time recorded beside
@@ -196,6 +196,7 @@ def start(cfg: settings_mod.Settings) -> int:
     except (RuntimeError, TimeoutError) as exc:
         paths.pid_file().unlink(missing_ok=True)
         failed_start(cfg, child, exc, log_start)
+    readiness.forget_all_but(readiness.ready_dir(), child.pid)  # the markers of earlier starts
     print(f"\r>> proxy is up at {cfg.base_url} (pid {child.pid}, healthy after {elapsed:.1f}s)" + " " * 10)
     return 0
 
