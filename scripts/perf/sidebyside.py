@@ -18,6 +18,7 @@ from typing import Callable, Dict, List, Optional
 
 import requests
 
+from scripts.core.errors import ToolkitError
 from scripts.core.procs import free_port, read_pid
 from scripts.perf import peers as peer_mod
 from scripts.perf import proc
@@ -118,7 +119,7 @@ def start_redis_stack(workdir: Path, sims, notes: List[str]) -> Optional[tuple]:
     """A Redis and a proxy with 2 workers sharing it (None, with a note, without redis-server)."""
     try:
         server_binary()
-    except Exception as exc:  # noqa: BLE001 (ToolkitError names the fix; the column is skipped)
+    except ToolkitError as exc:  # no redis-server: the column is skipped, the note names the fix
         notes.append(f"proxy, 2 workers + Redis skipped: {exc}")
         return None
     redis = LocalRedis(workdir / "redis", free_port(), "bench-" + str(time.time_ns()))
