@@ -40,16 +40,15 @@ def shared(tmp_path_factory):
     where = tmp_path_factory.mktemp("e2e-scale")
     server = LocalRedis(where / "redis", free_port(), "pw-" + os.urandom(12).hex())
     process = server.start()
-    a = start_stack(where / "a", env_values={"REDIS_URL": server.url, "GATEWAY_WORKERS": "2"})
+    stacks = []
     try:
-        b = start_stack(where / "b", env_values={"REDIS_URL": server.url}, shared_sims=a.sims)
-    except BaseException:
-        a.stop()
-        raise
-    yield {"redis": server, "a": a, "b": b}
-    b.stop()
-    a.stop()
-    server.stop() or process.kill()
+        stacks.append(start_stack(where / "a", env_values={"REDIS_URL": server.url, "GATEWAY_WORKERS": "2"}))
+        stacks.append(start_stack(where / "b", env_values={"REDIS_URL": server.url}, shared_sims=stacks[0].sims))
+        yield {"redis": server, "a": stacks[0], "b": stacks[1]}
+    finally:
+        for stack in reversed(stacks):
+            stack.stop()
+        server.stop() or process.kill()
 
 
 def pid_of(stack) -> int:
