@@ -36,9 +36,13 @@ up:
 down:
 	$(RUN) scripts.proxy down
 
-.PHONY: restart  ## Check config.yaml with LiteLLM, then stop and start the proxy (after .env or config.yaml changes)
+.PHONY: restart  ## Start a new proxy beside the running one, then drain the old one (after .env or config.yaml changes)
 restart:
 	$(RUN) scripts.proxy restart
+
+.PHONY: redis  ## Start a local redis-server (loopback, generated password) and set REDIS_URL in .env if empty
+redis:
+	$(RUN) scripts.redis_server start
 
 .PHONY: proxy  ## Run the proxy in the foreground (debugging; Ctrl-C stops it)
 proxy:

@@ -12,10 +12,16 @@ It never measures a proxy it did not start: there is no URL option.
 
 Client, simulators and proxy share this machine's cores: every figure includes
 that contention, the direct path's too. GATEWAY_CONFIG and GATEWAY_VENV (and
-LITELLM_LOG, NUM_WORKERS: settings.TUNING_FROM_SHELL) are honoured, so a tuning
+GATEWAY_WORKERS, LITELLM_LOG: settings) are honoured, so a tuning
 candidate is measured by pointing them at a copy.
 
+Then, side by side in interleaved rounds: this proxy with 1 worker, with 2 workers on a
+real Redis, and the Portkey gateway and claude-code-router (installed with npm on
+demand; skipped, with the reason, when they cannot be had), in front of the same
+simulators; last, failed requests across `make restart` under 8 clients.
+
     python -m scripts.bench [--json] [--requests N] [--load-requests N] [--clients N]
+                            [--rounds N] [--peers portkey,ccr|none] [--no-side]
 """
 import argparse
 import os
@@ -35,12 +41,14 @@ from scripts.perf import failover as bench_failover
 from scripts.perf import proc as bench_proc
 from scripts.perf.load import Result, Target, percentile, run, single
 from scripts.perf.report import render, to_json
+from scripts.perf import sidebyside
+from scripts.perf.peers import PEERS
 from scripts.perf.rows import build_rows
 from scripts.sim.sandbox import API_KEY, Stack, start_stack
 
 REGION = "us-west-2"  # the sandbox's AWS_REGION
 PACKAGES = ("litellm", "fastapi", "starlette", "uvicorn", "uvloop", "httptools", "httpx", "aiohttp", "pydantic")
-PASSED_ENV = ("GATEWAY_CONFIG", "GATEWAY_VENV", "LITELLM_LOG", "NUM_WORKERS")
+PASSED_ENV = ("GATEWAY_CONFIG", "GATEWAY_VENV", "GATEWAY_WORKERS", "LITELLM_LOG", "DEFAULT_COOLDOWN_REDIS_READ_INTERVAL_SECONDS")
 
 
 def say(text: str) -> None:
@@ -54,7 +62,22 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     p.add_argument("--load-requests", type=_positive, default=800, help="requests per N-client run (default 800)")
     p.add_argument("--clients", type=_positive, default=16, help="concurrent clients of the load runs (default 16)")
     p.add_argument("--model", default="claude-sonnet-4-5", help="model name of the load runs")
+    p.add_argument("--rounds", type=_positive, default=3, help="interleaved rounds of the side-by-side part (default 3)")
+    p.add_argument("--side-requests", type=_positive, default=100, help="1-client requests per side-by-side round")
+    p.add_argument("--side-load-requests", type=_positive, default=400,
+                   help="N-client requests per side-by-side round (default 400)")
+    p.add_argument("--peers", type=_peers, default="portkey,ccr",
+                   help="peer gateways beside this proxy: portkey,ccr (default), or none")
+    p.add_argument("--no-side", action="store_true", help="skip the side-by-side part (peers, 2 workers, restart)")
     return p.parse_args(argv)
+
+
+def _peers(text: str) -> List[str]:
+    names = [] if text == "none" else [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in PEERS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown peer {unknown[0]!r}: use {', '.join(PEERS)} or none")
+    return names
 
 
 def _positive(text: str) -> int:
@@ -213,6 +236,8 @@ def _body(argv: List[str]) -> int:
         try:
             say(f">> proxy {stack.base_url} healthy after {stack.logs['start_seconds']}s; measuring")
             rows, notes = measure(stack, config, args)
+            side = None if args.no_side else sidebyside.measure(
+                stack, _targets(stack, config, args.model)[0], args.model, args, Path(workdir), say)
         finally:
             stack.stop()
             say(">> stopped the bench's proxy and the simulators")
@@ -221,7 +246,10 @@ def _body(argv: List[str]) -> int:
         notes.append(f"the machine was busy before the run (load average {load_before[0]:.1f} on "
                      f"{os.cpu_count()} cores): every figure includes that other work; compare runs made "
                      f"under the same load")
-    print(to_json(rows, head, notes) if args.json else render(rows, head, notes))
+    if args.json:
+        print(to_json(rows, head, notes, {"side_by_side": sidebyside.as_json(side)} if side else None))
+    else:
+        print(render(rows, head, notes) + ("\n\n" + sidebyside.render(side, args.clients, args.rounds) if side else ""))
     return 0
 
 

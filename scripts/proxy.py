@@ -14,7 +14,7 @@ from typing import List
 from scripts.core import paths
 from scripts.core import settings as settings_mod
 from scripts.core.errors import ToolkitError, entry_point
-from scripts.gateway import config_check, process
+from scripts.gateway import config_check, handover, process
 from scripts.services.managed import installed_proxy_service
 
 
@@ -43,15 +43,16 @@ def _check_before_stopping(cfg: settings_mod.Settings) -> None:
                            "fix config.yaml, then `make restart`")
 
 
-def restart(args: argparse.Namespace) -> int:
+def restart(_args: argparse.Namespace) -> int:
     cfg = process.preflight()  # a broken .env or config must not leave the user with no proxy at all
     managed = installed_proxy_service()
-    if managed or process.running_pid():
-        _check_before_stopping(cfg)
     if managed:
+        _check_before_stopping(cfg)
         return managed.restart(cfg)
-    down(args)
-    return up(args)
+    # Without a service, the new proxy starts beside the running one, which stops only
+    # once the new one listens: the new proxy's own start is the check (gateway/handover.py).
+    with process.start_lock():
+        return handover.restart(cfg)
 
 
 def run(_args: argparse.Namespace) -> int:

@@ -20,6 +20,7 @@ import datetime as dt
 import json
 import os
 import subprocess
+import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
@@ -37,6 +38,7 @@ from scripts.gateway.client import installed_version
 from scripts.observability import subscription_usage
 from scripts.observability.metrics import parse as parse_metrics
 from scripts.services import platform as platform_info
+from scripts.services import redis_local
 from scripts.services import state as service_status
 
 HTTP_TIMEOUT = 0.8
@@ -231,6 +233,21 @@ def primary_row(answers: Dict[str, object], after_bedrock: bool = False) -> str:
     return _row("primary", f"COOLDOWN: {names}: {fallback} until Anthropic does again")
 
 
+def shared_state_row(cfg: settings_mod.Settings) -> str:
+    """Where the workers' cooldowns live, and whether that Redis answers right now."""
+    url, workers = cfg.get("REDIS_URL"), cfg.get("GATEWAY_WORKERS") or "1"
+    if not url:
+        return _row("shared state", f"in memory ({workers} worker{'s' if workers != '1' else ''}; REDIS_URL unset)")
+    where = urllib.parse.urlsplit(url)
+    place = where.path if where.scheme == "unix" else f"{where.hostname}:{where.port or 6379}"
+    problem = redis_local.ping_url(url, timeout=HTTP_TIMEOUT / 2)
+    if problem and problem != "not checked (TLS)":
+        return _row("shared state", f"Redis at {place} NOT answering ({problem}): each worker keeps its own "
+                                    "cooldowns until it is back (`make redis` starts the local one)")
+    return _row("shared state", f"Redis at {place} {'answering' if not problem else problem}: {workers} "
+                                f"worker{'s' if workers != '1' else ''} share cooldowns")
+
+
 def _body(argv: List[str]) -> int:
     if argv:
         raise ToolkitError("status takes no arguments: run `make status`")
@@ -249,6 +266,7 @@ def _body(argv: List[str]) -> int:
         if cfg.api_key:
             rows.append(primary_row(answers, after_bedrock=answered is not None))
         rows.append(answered)
+    rows.append(shared_state_row(cfg))
     print("\n".join(row for row in rows if row))
     return 0
 

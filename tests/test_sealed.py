@@ -43,7 +43,8 @@ SANDBOX_ENV_FILE = {"LITELLM_MASTER_KEY", "LITELLM_PORT", "ANTHROPIC_API_BASE", 
 TOOLKIT_SET = {"GATEWAY_ANTHROPIC_CREDENTIAL", "GATEWAY_ANTHROPIC_SUBSCRIPTION", "LITELLM_LOCAL_MODEL_COST_MAP", "LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS",
                "LITELLM_LOG", "GATEWAY_STREAM_TIMEOUT", "GATEWAY_REQUEST_TIMEOUT", *settings.NO_DOTENV,
                *settings.toolkit_locations(), *settings.login_token_dirs(),
-               "GATEWAY_PROXY_LOG", "GATEWAY_PROXY_LOG_MAX_BYTES"}  # where `make up` has the proxy write its log
+               "GATEWAY_PROXY_LOG", "GATEWAY_PROXY_LOG_MAX_BYTES",  # where `make up` has the proxy write its log
+               "GATEWAY_READY_DIR"}  # where each worker says it listens (gateway/readiness.py)
 
 
 @pytest.fixture(scope="module")
@@ -150,7 +151,7 @@ def test_proxy_started_like_make_up_holds_only_the_toolkits_variables(stack):
 def test_bench_measures_failover_as_before(project_env):
     started = time.monotonic()
     result = subprocess.run([sys.executable, "-m", "scripts.bench", "--requests", "20", "--load-requests", "40",
-                             "--clients", "2", "--json"], cwd=PROJECT_DIR, env=user_environment(),
+                             "--clients", "2", "--json", "--no-side"], cwd=PROJECT_DIR, env=user_environment(),
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     rows = json.loads(result.stdout)["rows"]

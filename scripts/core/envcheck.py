@@ -12,7 +12,9 @@ from urllib.parse import urlsplit
 
 MIN_MASTER_KEY_LENGTH = 32
 SECRETS = ("LITELLM_MASTER_KEY", "ANTHROPIC_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN", "AWS_SECRET_ACCESS_KEY",
-           "AWS_SESSION_TOKEN", "GRAFANA_ADMIN_PASSWORD")
+           "AWS_SESSION_TOKEN", "GRAFANA_ADMIN_PASSWORD", "REDIS_URL")
+MAX_WORKERS = 64
+REDIS_SCHEMES = ("redis", "rediss", "unix")
 # us-west-2, eu-central-1, us-gov-west-1, ap-southeast-3, il-central-1 ...
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}")
 _HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
@@ -63,6 +65,19 @@ def _seconds(value: str) -> Optional[str]:
     return None if ok else "is not a number of seconds: use e.g. 300"
 
 
+def _redis_url(value: str) -> Optional[str]:
+    if urlsplit(value).scheme not in REDIS_SCHEMES:
+        return ("must start with redis://, rediss:// or unix://: e.g. redis://:PASSWORD@127.0.0.1:6379/0, "
+                "or run `make redis`")
+    return None
+
+
+def _workers(value: str) -> Optional[str]:
+    if not value.isdigit() or not 1 <= int(value) <= MAX_WORKERS:
+        return f"is not a worker count: use 1 to {MAX_WORKERS}"
+    return None
+
+
 def _master_key(value: str) -> Optional[str]:
     if not value.startswith("sk-"):
         return "must start with 'sk-' (LiteLLM requires it): run `make generate-key`"
@@ -84,6 +99,8 @@ CHECKS: Dict[str, Callable[[str], Optional[str]]] = {
     "GATEWAY_STREAM_TIMEOUT": _seconds,
     "GATEWAY_REQUEST_TIMEOUT": _seconds,
     "GATEWAY_DRAIN_TIMEOUT": _seconds,
+    "REDIS_URL": _redis_url,
+    "GATEWAY_WORKERS": _workers,
 }
 # Values that are one token: whitespace anywhere in them is a mistake.
 ONE_WORD = ("LITELLM_MASTER_KEY", "ANTHROPIC_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN", "AWS_ACCESS_KEY_ID",

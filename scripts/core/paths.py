@@ -27,6 +27,8 @@ OVERRIDES = {
     "GATEWAY_PLATFORM": "linux or macos, instead of the detected platform",
     "GATEWAY_SERVICE_MANAGER": "a program run instead of systemctl/launchctl, given the whole command",
     "GATEWAY_AWS_SSO_UTIL": "the aws-sso-util executable (default: the venv's)",
+    "GATEWAY_PEERS_CACHE": "where `make bench` installs the peer gateways (default ~/.cache/claude-gateway/peers)",
+    "GATEWAY_REDIS_PORT": "the port of `make redis`'s local redis-server (default 47379)",
 }
 
 
@@ -109,6 +111,10 @@ def proxy_log_max_bytes() -> int:
 
 def start_timeout() -> float:
     return float(override("GATEWAY_START_TIMEOUT") or "90")
+
+
+def redis_port() -> int:
+    return int(override("GATEWAY_REDIS_PORT") or "47379")
 
 
 def aws_sso_util() -> Path:

@@ -11,6 +11,7 @@ of its own (NO_DOTENV).
 """
 import ipaddress
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, List, Optional
 
@@ -29,16 +30,17 @@ ANTHROPIC_DEFAULT_BASE = "https://api.anthropic.com"
 # where other problems are only warnings.
 WHERE_IT_LISTENS = ("LITELLM_HOST", "LITELLM_PORT")
 # Only ever read from .env, never inherited from the shell (see module doc).
-FILE_ONLY = ("LITELLM_MASTER_KEY", "ANTHROPIC_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN")
+FILE_ONLY = ("LITELLM_MASTER_KEY", "ANTHROPIC_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN", "REDIS_URL")
 # Read from .env, else from the shell (the standard AWS chain and overrides).
 FILE_OR_SHELL = (
     "LITELLM_HOST", "LITELLM_PORT", "AWS_PROFILE", "AWS_REGION",
-    "ANTHROPIC_API_BASE", "AWS_BEDROCK_RUNTIME_ENDPOINT",
+    "ANTHROPIC_API_BASE", "AWS_BEDROCK_RUNTIME_ENDPOINT", "GATEWAY_WORKERS",
 )
 # Toolkit and LiteLLM run-time knobs the shell may set for one run when .env does
 # not (`GATEWAY_STREAM_TIMEOUT=5 make up`, `LITELLM_LOG=DEBUG make proxy`, the
 # candidates `make bench` measures); they reach the proxy and nothing else.
-TUNING_FROM_SHELL = ("GATEWAY_STREAM_TIMEOUT", "GATEWAY_REQUEST_TIMEOUT", "LITELLM_LOG", "NUM_WORKERS")
+TUNING_FROM_SHELL = ("GATEWAY_STREAM_TIMEOUT", "GATEWAY_REQUEST_TIMEOUT", "LITELLM_LOG",
+                     "DEFAULT_COOLDOWN_REDIS_READ_INTERVAL_SECONDS")
 # The only variables of the calling environment (shell, systemd, launchd) the proxy
 # gets besides .env, each because a process running as this user needs it:
 SYSTEM_FOR_PROXY = (
@@ -78,6 +80,14 @@ def mask(secret: Optional[str]) -> str:
     if len(secret) < 16:
         return "*" * 4
     return f"{secret[:6]}...{secret[-4:]}"
+
+
+_PASSWORD_IN_URL = re.compile(r"(://[^:/@]*:)([^@]+)(@)")
+
+
+def mask_url(url: str) -> str:
+    """A URL with the password in it (redis://:PASSWORD@host) masked."""
+    return _PASSWORD_IN_URL.sub(lambda m: m.group(1) + mask(m.group(2)) + m.group(3), url)
 
 
 @dataclass(frozen=True)
@@ -154,7 +164,26 @@ class Settings:
     @property
     def secrets(self) -> List[str]:
         """Every secret of .env, for masking what is shown (logs, errors)."""
-        return [s for s in (self.master_key, self.api_key, self.subscription_token) if s]
+        return [s for s in (self.master_key, self.api_key, self.subscription_token, self.get("REDIS_URL")) if s]
+
+    @property
+    def redis_url(self) -> Optional[str]:
+        """Where the workers and instances share router state (cooldowns); None: in memory.
+        (envcheck checks its form.)"""
+        return self.get("REDIS_URL")
+
+    @property
+    def workers(self) -> int:
+        """Proxy worker processes (GATEWAY_WORKERS, envcheck checks the count)."""
+        raw = self.get("GATEWAY_WORKERS")
+        problem = envcheck.problem("GATEWAY_WORKERS", raw, self.where("GATEWAY_WORKERS")) if raw else None
+        if problem:
+            raise ToolkitError(problem)
+        count = int(raw or "1")
+        if count > 1 and not self.redis_url:
+            raise ToolkitError(f"GATEWAY_WORKERS={count} needs REDIS_URL in .env (workers share cooldowns "
+                               "through Redis): run `make redis`, or set GATEWAY_WORKERS=1")
+        return count
 
     @property
     def model_specs(self) -> List[ModelSpec]:
@@ -193,6 +222,7 @@ class Settings:
         if found:
             raise ToolkitError(next(iter(found.values())))
         self.fallback_tiers  # raises on a bad env-defined model or tier
+        self.workers  # raises when more than 1 worker has no REDIS_URL to share cooldowns
         return self
 
 

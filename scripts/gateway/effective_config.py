@@ -22,7 +22,7 @@ from scripts.core.errors import ToolkitError
 from scripts.core.files import PRIVATE, write_atomic
 from scripts.core.model_specs import KEYS_VAR, TIERS_VAR, ModelSpec
 from scripts.core.settings import Settings, mask
-from scripts.gateway import tiers
+from scripts.gateway import shared_state, tiers
 
 # LiteLLM callbacks the tiers need (see each module): cooldowns for the hops after the first,
 # and which tier answered last (make status).
@@ -135,7 +135,12 @@ def subscription_tiers(settings: Settings, config: dict) -> Additions:
                      callbacks=found["callbacks"])
 
 
-CONTRIBUTORS: List[Contributor] = [env_models, tiers_after_bedrock, subscription_tiers]
+def shared_redis(settings: Settings, config: dict) -> Additions:
+    """REDIS_URL: router state (cooldowns) shared by every worker and instance (shared_state.py)."""
+    return Additions("REDIS_URL", settings=shared_state.redis_settings(settings, config))
+
+
+CONTRIBUTORS: List[Contributor] = [env_models, tiers_after_bedrock, subscription_tiers, shared_redis]
 
 
 def _cooldown_times(config: dict, name: str) -> set:

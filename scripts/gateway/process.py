@@ -15,7 +15,8 @@ from scripts.core import envfile, paths, procs
 from scripts.core import settings as settings_mod
 from scripts.core.errors import ToolkitError, warn
 from scripts.core.http import is_live
-from scripts.gateway import config_check, drain, effective_config, logpipe
+from scripts.gateway import config_check, drain, effective_config, logpipe, readiness
+from scripts.gateway.proxy_env import environment
 
 # In the proxy's command line (litellm_command): with the start time recorded beside
 # the pid, it tells our proxy from any other process that reuses the pid.
@@ -39,10 +40,10 @@ def litellm_command(cfg: settings_mod.Settings) -> List[str]:
     # scripts.gateway.litellm_main is LiteLLM's own CLI with boto3 preloaded (see
     # there), run from PROJECT_DIR; running_pid() looks for it in the command line.
     return [str(paths.venv_bin("python")), "-m", PROXY_MODULE, "--config", str(proxy_config(cfg)),
-            "--host", cfg.host, "--port", str(cfg.port)]
+            "--host", cfg.host, "--port", str(cfg.port), "--num_workers", str(cfg.workers)]
 
 
-def _record(pid: int) -> None:
+def record_pid(pid: int) -> None:
     """The pid file: the pid, then the process's start time (procs.start_time)."""
     paths.pid_file().write_text(f"{pid}\n{procs.start_time(pid) or ''}\n")
 
@@ -187,32 +188,45 @@ def start(cfg: settings_mod.Settings) -> int:
         return 0
     paths.pid_file().unlink(missing_ok=True)
     check_port(cfg)
-    command = litellm_command(cfg)
-    write_proxy_config(cfg)
-    with _open_log() as log:
-        log_start = os.fstat(log.fileno()).st_size
-        env = {**settings_mod.proxy_environment(cfg), **log_environment(paths.proxy_log())}
-        child = subprocess.Popen(command, env=env, cwd=paths.PROJECT_DIR,
-                                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                 start_new_session=True)
-    _record(child.pid)
+    child, log_start = spawn(cfg)
+    record_pid(child.pid)
     print(f">> starting proxy (pid {child.pid}), log: {paths.proxy_log()}")
     try:
         elapsed = wait_until_live(cfg, child.pid, paths.start_timeout())
     except (RuntimeError, TimeoutError) as exc:
-        procs.terminate(child.pid)
-        child.poll()
         paths.pid_file().unlink(missing_ok=True)
-        _explain_failed_start(cfg, exc, log_start)
+        failed_start(cfg, child, exc, log_start)
+    readiness.forget_all_but(readiness.ready_dir(), child.pid)  # the markers of earlier starts
     print(f"\r>> proxy is up at {cfg.base_url} (pid {child.pid}, healthy after {elapsed:.1f}s)" + " " * 10)
     return 0
+
+
+def spawn(cfg: settings_mod.Settings) -> Tuple[subprocess.Popen, int]:
+    """A detached proxy (its own session) writing to the proxy log, and where in the log
+    its lines start."""
+    command = litellm_command(cfg)
+    write_proxy_config(cfg)
+    with _open_log() as log:
+        log_start = os.fstat(log.fileno()).st_size
+        env = {**environment(cfg), **log_environment(paths.proxy_log())}
+        child = subprocess.Popen(command, env=env, cwd=paths.PROJECT_DIR,
+                                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                 start_new_session=True)
+    return child, log_start
+
+
+def failed_start(cfg: settings_mod.Settings, child: subprocess.Popen, exc: Exception, log_start: int) -> None:
+    """Stop what a failed start left and raise the one-line error."""
+    procs.terminate(child.pid)
+    child.poll()
+    _explain_failed_start(cfg, exc, log_start)
 
 
 def _explain_failed_start(cfg: settings_mod.Settings, exc: Exception, log_start: int) -> None:
     """Raise the one-line error: LiteLLM's complaint when it wrote a traceback into
     this start's part of the log, else the last log lines and what happened."""
     log = paths.proxy_log()
-    said = config_check.complaint_in_log(_log_since(log, log_start))
+    said = config_check.complaint_in_log(log_since(log, log_start))
     if said:
         said = hide_secrets(said, cfg.secrets)
         raise ToolkitError(f"{exc}: {said} (LiteLLM's complaint; the traceback is in {log}): "
@@ -222,7 +236,7 @@ def _explain_failed_start(cfg: settings_mod.Settings, exc: Exception, log_start:
     raise ToolkitError(f"{exc}; see the log lines above, or run `make proxy` to start it in the foreground")
 
 
-def _log_since(log: Path, offset: int) -> str:
+def log_since(log: Path, offset: int) -> str:
     try:
         with open(log, "rb") as handle:
             if handle.seek(0, os.SEEK_END) >= offset:  # else it was rotated meanwhile: read it all
@@ -279,7 +293,7 @@ def exec_foreground(cfg: settings_mod.Settings) -> None:
     check_port(cfg)
     command = litellm_command(cfg)
     write_proxy_config(cfg)
-    env = settings_mod.proxy_environment(cfg)
+    env = environment(cfg)
     log = paths.override("GATEWAY_PROXY_LOG")
     if log:  # the launchd service: its StandardOutPath would grow forever
         env.update(log_environment(Path(log)))

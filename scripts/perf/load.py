@@ -10,7 +10,7 @@ import json
 import resource
 import time
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 import aiohttp
 
@@ -78,8 +78,8 @@ async def _one(session: aiohttp.ClientSession, target: Target, payload: bytes,
     return time.perf_counter() - started, first_token
 
 
-async def _client(session, target, payload, stream, budget: List[int], result: Result) -> None:
-    while budget[0] > 0:
+async def _client(session, target, payload, stream, budget: List[int], result: Result, until) -> None:
+    while budget[0] > 0 and not (until and until()):
         budget[0] -= 1
         try:
             latency, first_token = await _one(session, target, payload, stream)
@@ -91,7 +91,7 @@ async def _client(session, target, payload, stream, budget: List[int], result: R
             result.ttfts.append(first_token)
 
 
-async def _load(target: Target, clients: int, total: int, stream: bool) -> Result:
+async def _load(target: Target, clients: int, total: int, stream: bool, until=None) -> Result:
     payload = json.dumps({**target.body, "stream": stream}).encode()
     sessions = [aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1), timeout=TIMEOUT)
                 for _ in range(clients)]
@@ -105,7 +105,7 @@ async def _load(target: Target, clients: int, total: int, stream: bool) -> Resul
             raise ToolkitError(f"{target.name} {target.url} failed the warm-up: {failed[0]}"[:300])
         budget = [total]
         cpu_before, started = _own_cpu(), time.perf_counter()
-        await asyncio.gather(*(_client(s, target, payload, stream, budget, result) for s in sessions))
+        await asyncio.gather(*(_client(s, target, payload, stream, budget, result, until) for s in sessions))
         result.wall = time.perf_counter() - started
         result.client_cpu = _own_cpu() - cpu_before
     finally:
@@ -135,6 +135,8 @@ def single(target: Target) -> Result:
     return _run(_single(target))
 
 
-def run(target: Target, clients: int, total: int, stream: bool) -> Result:
-    """`total` requests from `clients` concurrent keep-alive clients."""
-    return _run(_load(target, clients, total, stream))
+def run(target: Target, clients: int, total: int, stream: bool,
+        until: Optional[Callable[[], bool]] = None) -> Result:
+    """`total` requests from `clients` concurrent keep-alive clients, or fewer: each
+    client stops sending once until() is true (checked before each request)."""
+    return _run(_load(target, clients, total, stream, until))

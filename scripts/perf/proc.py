@@ -44,17 +44,26 @@ def cpu_seconds(pids: List[int]) -> Optional[float]:
 
 def peak_rss_mb(pids: List[int]) -> Optional[float]:
     """Sum of each process's peak resident set (VmHWM), in MiB."""
+    return _sum_mb(pids, "status", "VmHWM:")
+
+
+def pss_mb(pids: List[int]) -> Optional[float]:
+    """Sum of the processes' proportional set sizes (shared pages split between their
+    users, so forked workers are not counted twice), in MiB; None off Linux."""
+    return _sum_mb(pids, "smaps_rollup", "Pss:")
+
+
+def _sum_mb(pids: List[int], file: str, field: str) -> Optional[float]:
+    """Sum over the processes of a "<field> <kB> kB" line of /proc/<pid>/<file>, in MiB."""
     if not PROC.is_dir():
         return None
     total_kb = 0
     for pid in pids:
         try:
-            status = (PROC / str(pid) / "status").read_text()
+            text = (PROC / str(pid) / file).read_text()
         except OSError:
             continue
-        for line in status.splitlines():
-            if line.startswith("VmHWM:"):
-                total_kb += int(line.split()[1])
+        total_kb += sum(int(line.split()[1]) for line in text.splitlines() if line.startswith(field))
     return total_kb / 1024
 
 

@@ -80,5 +80,6 @@ def render(rows: List[Row], header: Dict[str, str], notes: List[str]) -> str:
     return "\n".join(lines)
 
 
-def to_json(rows: List[Row], header: Dict[str, str], notes: List[str]) -> str:
-    return json.dumps({"header": header, "rows": [r.as_dict() for r in rows], "notes": notes}, indent=2)
+def to_json(rows: List[Row], header: Dict[str, str], notes: List[str], extra: Optional[dict] = None) -> str:
+    return json.dumps({"header": header, "rows": [r.as_dict() for r in rows], "notes": notes, **(extra or {})},
+                      indent=2)

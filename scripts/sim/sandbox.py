@@ -81,6 +81,7 @@ class Stack:
     port: int
     master_key: str = MASTER_KEY
     logs: Dict[str, str] = field(default_factory=dict)
+    owns_sims: bool = True
 
     @property
     def base_url(self) -> str:
@@ -107,7 +108,8 @@ class Stack:
     def stop(self) -> None:
         down = self.script("proxy", "down")
         self.logs["down"] = down.stdout + down.stderr
-        self.sims.stop()
+        if self.owns_sims:
+            self.sims.stop()
 
 
 def tier_dotenv(sims: Simulators) -> Dict[str, str]:
@@ -128,7 +130,8 @@ CREDENTIALS = {"api_key": ("ANTHROPIC_API_KEY", API_KEY), "token": ("CLAUDE_CODE
 
 def start_stack(workdir: Path, *, credentials: Iterable[str] = ("api_key",), sim_args: Iterable[str] = (),
                 extra_env: Optional[Dict[str, str]] = None, anthropic_base: Optional[str] = None,
-                sims: Optional[Simulators] = None, env_values: Optional[Dict[str, str]] = None) -> Stack:
+                sims: Optional[Simulators] = None, env_values: Optional[Dict[str, str]] = None,
+                shared_sims: Optional[Simulators] = None) -> Stack:
     """Simulators + a proxy started by `scripts.proxy up`; call .stop() when done.
 
     credentials: which Anthropic credentials the .env holds ("api_key", "token": the
@@ -136,8 +139,11 @@ def start_stack(workdir: Path, *, credentials: Iterable[str] = ("api_key",), sim
     simulator (e.g. a closed port, for "connection refused"); the .env wins over extra_env
     for that variable. sims: simulators already running (the stack then owns them),
     instead of new ones. env_values: more .env lines (provider settings the proxy reads,
-    which only .env passes to it: the proxy's environment is sealed from the calling shell)."""
+    which only .env passes to it: the proxy's environment is sealed from the calling shell).
+    shared_sims: simulators another stack started and stops (two proxy instances in front of
+    the same upstreams)."""
     workdir.mkdir(parents=True, exist_ok=True)
+    sims = shared_sims or sims
     sims = sims or start_simulators(sim_args)
     port = free_port()
     dotenv = {
@@ -162,12 +168,13 @@ def start_stack(workdir: Path, *, credentials: Iterable[str] = ("api_key",), sim
         **(extra_env or {}),
         **NO_DOTENV,  # every process of the stack ignores the project's .env (LiteLLM would load it)
     })
-    stack = Stack(workdir, sims, env, port)
+    stack = Stack(workdir, sims, env, port, owns_sims=not shared_sims)
     started = time.monotonic()
     up = stack.script("proxy", "up")
     stack.logs["up"] = up.stdout + up.stderr
     stack.logs["start_seconds"] = f"{time.monotonic() - started:.1f}"
     if up.returncode != 0:
-        sims.stop()
+        if not shared_sims:
+            sims.stop()
         raise RuntimeError(f"proxy did not start:\n{up.stdout}\n{up.stderr}")
     return stack
