@@ -55,8 +55,13 @@ def matrix(stack, target, pool):
     done: dict = {}
 
     def cells_of(fault_name: str) -> dict:
-        if fault_name not in done:
-            done[fault_name] = run_fault(stack, target, pool, BY_NAME[fault_name])
+        if fault_name not in done:  # a fault that could not run fails each of its cells, run once
+            try:
+                done[fault_name] = run_fault(stack, target, pool, BY_NAME[fault_name])
+            except Exception as error:  # noqa: BLE001 - re-raised for every cell below
+                done[fault_name] = error
+        if isinstance(done[fault_name], Exception):
+            raise done[fault_name]
         return done[fault_name]
     return cells_of
 
