@@ -96,10 +96,9 @@ class Narrator:
             say(f"   {line}")
 
 
-def narrate(stack: Stack) -> None:
+def narrate(stack: Stack, steps: Narrator) -> None:
     anthropic = stack.sims.anthropic
     start, counted = records(stack), counters(stack)
-    steps = Narrator(stack)
 
     def normal(before: Seen) -> List[str]:
         return story.judge_normal(ask(stack), records(stack).since(before))
@@ -176,29 +175,32 @@ def format_requests(stack: Stack) -> List[Tuple[str, str, Dict[str, str], dict]]
     ]
 
 
-def formats(stack: Stack) -> None:
+def formats(stack: Stack, steps: Narrator) -> None:
     """One line per client format: the same rate-limited model, who answered according to
     the simulators' own request logs."""
-    say(f"\n== 6. Every client format on the same port, while Anthropic rate-limits {MODEL}")
-    stack.sims.anthropic.set_fault("429", retry_after=WINDOW)
-    unanswered = []
-    try:
-        for label, path, headers, body in format_requests(stack):
-            seen = (len(stack.primary_calls()), len(stack.fallback_calls()))
-            reply = request("POST", stack.base_url + path, headers=headers, payload=body, timeout=60)
-            anthropic = [r["status"] for r in stack.primary_calls()[seen[0]:]]
-            bedrock = [r["status"] for r in stack.fallback_calls()[seen[1]:]]
-            who = "Bedrock" if 200 in bedrock else "Anthropic" if 200 in anthropic else "nobody"
-            say(f"   {label:<33} HTTP {reply.status}, answered by {who} "
-                f"(Anthropic saw {anthropic or 'no call'}, Bedrock {bedrock or 'no call'}): POST {path}")
-            if reply.status != 200 or who != "Bedrock":
-                unanswered.append(label)
-    finally:
-        stack.sims.anthropic.clear_fault()
-    if unanswered:
-        raise ToolkitError(f"not answered by Bedrock through {', '.join(unanswered)}: see the lines above")
 
-
+    def every_format(_before: Seen) -> List[str]:
+        lines, unanswered = [], []
+        stack.sims.anthropic.set_fault("429", retry_after=WINDOW)
+        try:
+            for label, path, headers, body in format_requests(stack):
+                seen = (len(stack.primary_calls()), len(stack.fallback_calls()))
+                reply = request("POST", stack.base_url + path, headers=headers, payload=body, timeout=60)
+                anthropic = [r["status"] for r in stack.primary_calls()[seen[0]:]]
+                bedrock = [r["status"] for r in stack.fallback_calls()[seen[1]:]]
+                who = "Bedrock" if 200 in bedrock else "Anthropic" if 200 in anthropic else "nobody"
+                lines.append(f"{label:<33} HTTP {reply.status}, answered by {who} "
+                             f"(Anthropic saw {anthropic or 'no call'}, Bedrock {bedrock or 'no call'}): POST {path}")
+                if reply.status != 200 or who != "Bedrock":
+                    unanswered.append(f"{label} (HTTP {reply.status}, answered by {who})")
+        finally:
+            stack.sims.anthropic.clear_fault()
+        if unanswered:
+            for line in lines:
+                say(f"   {line}")
+            raise StepFailed(f"not answered by Bedrock through {', '.join(unanswered)}")
+        return lines
+    steps.step(f"Every client format on the same port, while Anthropic rate-limits {MODEL}", every_format)
 
 
 def _stop_on_sigterm(*_args) -> None:
@@ -229,8 +231,9 @@ def _body(argv: List[str]) -> int:
         try:
             say(f">> proxy {stack.base_url} healthy after {stack.logs['start_seconds']}s; "
                 f"Anthropic sim {stack.sims.anthropic_url}, Bedrock sim {stack.sims.bedrock_url}")
-            narrate(stack)
-            formats(stack)
+            steps = Narrator(stack)
+            narrate(stack, steps)
+            formats(stack, steps)
         finally:
             _stop(stack)
     return 0

@@ -24,4 +24,5 @@ def assert_demo_told_the_story(out: str) -> None:
     assert "answered by Anthropic" in steps[4] and "Bedrock answered 4 requests in all" in steps[4]
     assert re.search(r"\+1 +litellm_deployment_successful_fallbacks_total\{exception_status=\"429\"", steps[5])
     assert "LiteLLM counted 4 successful fallbacks and 1 cooldown" in steps[5]
+    assert steps[6].startswith("6. Every client format") and steps[6].count("HTTP 200, answered by Bedrock") == 6
     assert "demo stopped the proxy and the simulators" in out
