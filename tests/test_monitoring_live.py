@@ -150,6 +150,12 @@ def run_scenario(stack) -> None:
         ask(client, "claude-opus-4-1")
     stack.sims.anthropic.clear_fault()
     stack.sims.bedrock.clear_fault()
+    # A request Anthropic refuses as invalid: its fallback is never sent (LiteLLM counts it
+    # as a failed fallback all the same), so no alert or panel may call the fallback broken.
+    bedrock_before = len(stack.fallback_calls())
+    with pytest.raises(anthropic.BadRequestError):
+        client.messages.create(model="claude-sonnet-4-6", max_tokens=-5, messages=[{"role": "user", "content": "hi"}])
+    assert len(stack.fallback_calls()) == bedrock_before
 
 
 @pytest.fixture(scope="module")
@@ -236,8 +242,14 @@ def test_fallback_and_cooldown_panels_show_what_happened(prometheus):
     assert panel_value(prometheus, "Fallbacks, to Bedrock and the tiers after it") == 7
     assert panel_value(prometheus, "Answered by Bedrock") == 3
     assert panel_value(prometheus, "Answered by other providers") == 2
-    # one request, two failed hops (Bedrock twin -> tier 3, Anthropic -> Bedrock twin), in the stat and the time series
-    assert panel_value(prometheus, "Failed fallbacks") == 4
+    # fallbacks sent that failed, in the stat and the time series: opus' Bedrock twin and tier 3
+    # (the client got an error), sonnet-4-5's throttled Bedrock twin (tier 3 answered); the
+    # invalid request's fallbacks were never sent (LiteLLM's own counter has them)
+    assert panel_value(prometheus, "Failed fallbacks") == 2 * 3
+    failed = {(s["metric"]["requested_model"], s["metric"]["fallback_model"], s["metric"]["status"]): float(s["value"][1])
+              for s in prometheus.query("gateway_fallback_failures_total")}
+    assert failed == {("claude-opus-4-1", "claude-opus-4-1-bedrock", "503"): 1, ("claude-opus-4-1", TIER_MODEL, "500"): 1,
+                      ("claude-sonnet-4-5", "claude-sonnet-4-5-bedrock", "429"): 1}
     assert panel_value(prometheus, "Anthropic cooldowns, last 5 min") == 3  # haiku's 429, sonnet's 429, opus' 500
     assert panel_value(prometheus, "Share answered by Bedrock, last 5 min") > 0
 
@@ -320,5 +332,9 @@ def test_cooldown_and_failed_fallback_alerts_fire(prometheus):
     assert ("AnthropicInCooldown", "claude-haiku-4-5") in fired
     assert ("AnthropicInCooldown", "claude-opus-4-1") in fired
     assert ("BedrockFallbackFailing", "claude-opus-4-1") in fired
+    # The invalid request's skipped fallback: LiteLLM counted it failed, the alert stays quiet.
+    assert prometheus.query('litellm_deployment_failed_fallbacks_total{requested_model="claude-sonnet-4-6", '
+                            'exception_status="400"}')
+    assert ("BedrockFallbackFailing", "claude-sonnet-4-6") not in fired
     assert not {name for name, _ in fired} & {"LiteLLMProxyDown", "ErrorRateHigh", "FallbackRateHigh",
                                               "SubscriptionWindowNearLimit"}

@@ -184,7 +184,7 @@ def test_dashboard_is_valid_with_unique_ids_on_the_provisioned_datasource(path):
 
 def test_dashboard_covers_the_questions_it_is_for():
     text = DASHBOARDS[0].read_text()
-    for metric in ("litellm_deployment_successful_fallbacks_total", "litellm_deployment_failed_fallbacks_total",
+    for metric in ("litellm_deployment_successful_fallbacks_total", "gateway_fallback_failures_total",
                    "litellm_deployment_cooled_down_total", "litellm_deployment_state",
                    "litellm_proxy_failed_requests_metric_total", "litellm_request_total_latency_metric_bucket",
                    "litellm_llm_api_latency_metric_bucket", "litellm_overhead_latency_metric_bucket",

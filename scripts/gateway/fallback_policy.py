@@ -18,16 +18,26 @@ litellm_settings.callbacks) uses its hooks:
   instead of the primary's. LiteLLM uses the HTTPException it returns on its OpenAI
   routes; its /v1/messages handler ignores it and answers from the exception object,
   so the status and message are set on that object too.
+
+It also counts the fallbacks that were sent and failed, once per request and fallback
+target: gateway_fallback_failures_total{requested_model, fallback_model, status} (the alert
+BedrockFallbackFailing reads it): LiteLLM's litellm_deployment_failed_fallbacks_total
+counts a skipped fallback as a failed one, labelled with the primary's status, so a
+client's invalid request would look like a broken Bedrock.
 """
 import collections
 
 from fastapi import HTTPException
 from litellm.integrations.custom_logger import CustomLogger
+from prometheus_client import Counter
 
 from scripts.gateway.failures import Failure, FallbackSkipped, is_client_error, primary_outcome, status_of
 
 MAX_REQUESTS = 1024  # failures remembered; a request needs its own only while it runs
 MAX_DETAIL = 400
+FALLBACK_FAILURES = Counter("gateway_fallback_failures", "Fallback attempts that were sent upstream and failed "
+                            "(a fallback not sent because the primary refused the request itself is not counted)",
+                            ["requested_model", "fallback_model", "status"])
 
 
 def _metadata(data) -> dict:
@@ -41,6 +51,19 @@ class FallbackPolicy(CustomLogger):
     def __init__(self) -> None:
         super().__init__()
         self.failures: "collections.OrderedDict[str, Failure]" = collections.OrderedDict()
+        self.counted: "collections.OrderedDict[tuple, None]" = collections.OrderedDict()
+
+    def first_failure(self, call_id, group: str) -> bool:
+        """Whether this request's fallback to this group was not counted yet: LiteLLM calls the
+        hook once per wrapped call (a non-Anthropic tier behind /v1/messages: twice per attempt)."""
+        if not call_id:
+            return True
+        if (call_id, group) in self.counted:
+            return False
+        self.counted[(call_id, group)] = None
+        while len(self.counted) > MAX_REQUESTS:
+            self.counted.popitem(last=False)
+        return True
 
     def remember(self, call_id: str, failure: Failure) -> None:
         self.failures[call_id] = failure
@@ -51,8 +74,12 @@ class FallbackPolicy(CustomLogger):
     async def async_post_call_failure_deployment_hook(self, request_data, exception, call_type,
                                                       fallback_depth=None) -> None:
         call_id = request_data.get("litellm_call_id")
+        metadata = _metadata(request_data)
+        group = metadata.get("model_group") or str(request_data.get("model"))
+        if fallback_depth and not isinstance(exception, FallbackSkipped) and self.first_failure(call_id, group):
+            requested = metadata.get("original_model_group") or "unknown"
+            FALLBACK_FAILURES.labels(requested, group, str(status_of(exception) or "none")).inc()
         if call_id:
-            group = _metadata(request_data).get("model_group") or str(request_data.get("model"))
             detail = str(getattr(exception, "message", None) or exception)[:MAX_DETAIL]
             self.remember(call_id, Failure(status_of(exception), fallback_depth or 0, group, detail))
 
