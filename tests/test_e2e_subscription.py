@@ -10,7 +10,8 @@ Both credentials set:
   reset (announced in the headers; with no retry-after, or a shorter one), one subscription
   call per window, then the subscription again; the SDK never notices; `make status` and
   the gauges show the windows;
-- another client naming the subscription tier gets 403 and costs no upstream call.
+- another client naming the subscription tier gets 403 and costs no upstream call, on
+  /v1/messages/count_tokens too.
 Only the token set: the SDK (and an OpenAI-format request) is answered by Bedrock, never
 touching the subscription (which would answer it 429 and cool it down for everyone), the
 CLI still gets the subscription, and `make health` says so.
@@ -176,6 +177,22 @@ def test_another_client_naming_the_subscription_tier_is_refused_without_an_upstr
                                                                "claude-sonnet-4-5"):
         ask_sdk(stack, model="claude-sonnet-4-5-subscription")
     assert stack.primary_calls() == [] and stack.fallback_calls() == []
+
+
+@pytest.mark.parametrize("credentials", ["both", "token only"])
+def test_a_token_count_naming_the_subscription_tier_is_refused_without_an_upstream_call(stack, token_stack,
+                                                                                        credentials):
+    """/v1/messages/count_tokens runs no pre-call hook: the proxy's auth hook refuses it there."""
+    running = stack if credentials == "both" else token_stack
+    running.reset()
+    hello = [{"role": "user", "content": "hello"}]
+    with pytest.raises(anthropic.PermissionDeniedError, match="carries Claude Code's requests only: ask for "
+                                                               "claude-sonnet-4-5"):
+        sdk(running).messages.count_tokens(model="claude-sonnet-4-5-subscription", messages=hello)
+    assert running.primary_calls() == []
+    # The model's own name still counts: on the API key, or (token only) locally, never on the token.
+    assert sdk(running).messages.count_tokens(model=MODEL, messages=hello).input_tokens > 0
+    assert [c["auth_kind"] for c in running.primary_calls()] == (["api_key"] if credentials == "both" else [])
 
 
 def test_with_only_the_token_other_clients_get_bedrock_and_never_cool_the_subscription(token_stack, claude, capsys):

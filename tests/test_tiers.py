@@ -98,6 +98,17 @@ def test_nobody_but_claude_code_reaches_a_twin_by_its_name():
         ("claude-haiku-subscription", None)
 
 
+@pytest.mark.parametrize("values", [BOTH, TOKEN], ids=["both", "token only"])
+def test_a_token_count_is_refused_only_for_a_twin_asked_by_another_client(values):
+    """count_tokens keeps every name where LiteLLM sends it; only a twin is guarded."""
+    routing = routes(values)
+    assert tier_routing.count_tokens_refusal(routing, {"model": "claude-haiku-subscription"}, False).startswith(
+        "claude-haiku-subscription is the Claude subscription")
+    assert tier_routing.count_tokens_refusal(routing, {"model": "claude-haiku-subscription"}, True) is None
+    for model in ("claude-haiku", "claude-unlisted-9", None, 7):
+        assert tier_routing.count_tokens_refusal(routing, {"model": model}, False) is None
+
+
 def test_with_only_a_token_other_clients_go_straight_to_bedrock():
     token = routes(TOKEN)
     assert tier_routing.route(token, "claude-opus-4-8", claude_code=False) == ("claude-opus-4-8-bedrock", None)

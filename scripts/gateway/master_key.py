@@ -12,7 +12,9 @@ Every refusal is a 401 that says what to send (scripts/gateway/refusals.py gives
 route's API format and one log line). The key is compared in constant time. `GET /health`
 (a real inference call to every deployment: 34 upstream calls for one request) and
 `POST /health/test_connection` are refused with 403: `make health` uses
-/health/liveliness, /health/readiness and /v1/models instead.
+/health/liveliness, /health/readiness and /v1/models instead. A token count that names
+the Claude subscription's tier from another client than Claude Code is refused with 403
+too (tier_routing.count_tokens_refusal): no other hook runs on that route.
 """
 import hmac
 from typing import Optional
@@ -22,7 +24,9 @@ from litellm.constants import LITELLM_PROXY_ADMIN_NAME, LITELLM_PROXY_MASTER_KEY
 from litellm.proxy import proxy_server
 from litellm.proxy._types import LiteLLMRoutes, LitellmUserRoles, UserAPIKeyAuth
 from litellm.proxy.auth.auth_utils import get_request_route
+from litellm.proxy.common_utils.http_parsing_utils import read_request_body
 
+from scripts.gateway import claude_code, tier_routing
 from scripts.gateway.refusals import GatewayRefusal, log_refusal
 
 NO_KEY = ("no proxy key: send LITELLM_MASTER_KEY from .env as `Authorization: Bearer <key>` "
@@ -31,6 +35,7 @@ NO_BEARER = ("invalid proxy key: the Authorization header needs the `Bearer ` pr
              "(`Authorization: Bearer <LITELLM_MASTER_KEY from .env>`)")
 WRONG_KEY = "invalid proxy key: use LITELLM_MASTER_KEY from .env"
 NO_MASTER_KEY = "the proxy has no master key: set LITELLM_MASTER_KEY in .env, then `make restart`"
+COUNT_TOKENS_ROUTE = "/v1/messages/count_tokens"
 # Routes that make upstream calls of their own: they spend money and no client needs them.
 SPENDING_ROUTES = {
     "/health": "GET /health is disabled: it sends a real request to every model. "
@@ -53,6 +58,13 @@ async def user_api_key_auth(request: Request, api_key: Optional[str]) -> UserAPI
     if spending:
         log_refusal(request, route, "disabled route")
         raise GatewayRefusal(403, "permission_error", spending)
+    if route.rstrip("/") == COUNT_TOKENS_ROUTE:  # no pre-call hook runs there
+        body = await read_request_body(request)  # already parsed by LiteLLM: no second read
+        refusal = proxy_server.llm_router and tier_routing.count_tokens_refusal(
+            tier_routing.routes_of_router(proxy_server.llm_router), body, claude_code.is_claude_code(request.headers, body))
+        if refusal:
+            log_refusal(request, route, "subscription tier asked for by another client")
+            raise GatewayRefusal(403, "permission_error", refusal)
     # A new object per request: LiteLLM stamps request-specific fields onto it.
     return UserAPIKeyAuth(api_key=LITELLM_PROXY_MASTER_KEY_ALIAS, user_role=LitellmUserRoles.PROXY_ADMIN,
                           user_id=LITELLM_PROXY_ADMIN_NAME)

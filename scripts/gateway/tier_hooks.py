@@ -16,7 +16,6 @@ is set). Only the proxy imports this module.
   become the usage gauges (usage_gauges.py).
 """
 import logging
-import os
 import time
 from typing import Any, Mapping, Optional
 
@@ -57,8 +56,7 @@ class TierHooks(CustomLogger):
         """Read from the router once: the model list does not change while the proxy runs."""
         router = proxy_server.llm_router
         if self._routes is None or self._router is not router:
-            self._routes = tier_routing.routes_of(router.model_list, router.fallbacks or [],
-                                                  api_key_tier=bool(os.environ.get(tiers.API_KEY_VARIABLE)))
+            self._routes = tier_routing.routes_of_router(router)
             self._router = router
         return self._routes
 

@@ -11,8 +11,9 @@ Claude Code's (claude_code.py):
 - Everything else: unchanged, as without a subscription.
 """
 import fnmatch
+import os
 from dataclasses import dataclass
-from typing import Dict, FrozenSet, Iterable, List, Mapping, NamedTuple, Optional, Tuple
+from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, NamedTuple, Optional, Tuple
 
 from scripts.gateway import tiers
 
@@ -51,6 +52,21 @@ def routes_of(model_list: Iterable[Mapping], fallbacks: Iterable, api_key_tier: 
     chains = {str(k): [str(t) for t in v] for item in fallbacks or [] if isinstance(item, dict)
               for k, v in item.items() if isinstance(v, list)}
     return Routes(twins, frozenset(anthropic), chains, api_key_tier)
+
+
+def routes_of_router(router: Any) -> Routes:
+    """The Routes of LiteLLM's running router; an API key tier exists when the proxy has the key."""
+    return routes_of(router.model_list, router.fallbacks or [], api_key_tier=bool(os.environ.get(tiers.API_KEY_VARIABLE)))
+
+
+def count_tokens_refusal(routes: Routes, body: Mapping[str, Any], from_claude_code: bool) -> Optional[str]:
+    """/v1/messages/count_tokens runs no pre-call hook (LiteLLM counts through the named
+    deployment directly): the 403 message when another client than Claude Code names a
+    subscription twin there, else None (every other count goes where LiteLLM sends it)."""
+    model = body.get("model")
+    if not isinstance(model, str) or model not in routes.twin_names:
+        return None
+    return route(routes, model, from_claude_code).refusal
 
 
 def route(routes: Routes, model: str, claude_code: bool) -> Decision:
