@@ -36,7 +36,9 @@ from typing import Dict, List, Optional, Tuple
 
 from scripts.core import configfile, paths, procs
 from scripts.core.errors import ToolkitError, entry_point
+from scripts.core.http import is_live
 from scripts.gateway.client import installed_version
+from scripts.gateway.process import tail
 from scripts.perf import failover as bench_failover
 from scripts.perf import proc as bench_proc
 from scripts.perf.load import Result, Target, percentile, run, single
@@ -238,6 +240,12 @@ def _body(argv: List[str]) -> int:
             rows, notes = measure(stack, config, args)
             side = None if args.no_side else sidebyside.measure(
                 stack, _targets(stack, config, args.model)[0], args.model, args, Path(workdir), say)
+        except ToolkitError:
+            if not is_live(stack.base_url):  # the figures are lost either way; say why, from its log
+                log = Path(workdir) / "logs" / "proxy.log"
+                say(f">> the bench's proxy no longer answers; the end of its log:\n"
+                    f"{tail(log, 25, [stack.master_key, API_KEY])}")
+            raise
         finally:
             stack.stop()
             say(">> stopped the bench's proxy and the simulators")

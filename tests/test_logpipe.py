@@ -113,3 +113,28 @@ def test_a_service_start_that_fails_early_still_keeps_the_log_bounded(isolated):
     result = run_proxy("run", GATEWAY_PROXY_LOG=str(log), GATEWAY_PROXY_LOG_MAX_BYTES="4096")
     assert result.returncode == 1 and "cp .env.template .env" in result.stderr  # no .env in the sandbox
     assert files(log) == ["proxy.log.1"] and (log.parent / "proxy.log.1").stat().st_size == 9000
+
+
+CRASHING_CHILD = textwrap.dedent("""
+    import ctypes, sys, threading
+    from pathlib import Path
+    from scripts.gateway import logpipe
+    logpipe.capture(Path(sys.argv[1]), int(sys.argv[2]))
+    for i in range(300):  # past several rotations
+        print(f"stdout line {i:04d} " + "." * 60, flush=True)
+    threading.Event().wait(0.5)  # the copying thread catches up
+    def read_address_three():
+        ctypes.string_at(3)  # a segfault, as a broken C extension would cause
+    read_address_three()
+""")
+
+
+def test_a_crash_of_the_interpreter_leaves_its_report_in_the_current_log(tmp_path):
+    """The copying thread dies with the process, so the fault handler writes to the file itself."""
+    log = tmp_path / "logs" / "proxy.log"
+    done = subprocess.run([sys.executable, "-c", CRASHING_CHILD, str(log), str(LIMIT)], cwd=PROJECT_DIR,
+                          capture_output=True, timeout=30)
+    assert done.returncode == -11 and done.stdout == b"" and done.stderr == b"", done
+    assert files(log) == ["proxy.log", "proxy.log.1", "proxy.log.2", "proxy.log.3"]
+    report = log.read_text()
+    assert "Fatal Python error: Segmentation fault" in report and "in read_address_three" in report, report

@@ -7,7 +7,8 @@ request, and the toolkit's extra routes and refusal renderer on LiteLLM's own ap
   file through scripts/gateway/logpipe.py, rotated at GATEWAY_PROXY_LOG_MAX_BYTES. First
   thing, so nothing LiteLLM prints escapes it; the forked workers inherit the fds (the
   copying thread runs in the workers' parent). Unset (`make proxy`, systemd's journal):
-  output stays where it was.
+  output stays where it was. Either way a crash of the interpreter itself (a segfault)
+  leaves Python's report of every thread in that output.
 - LiteLLM imports boto3/botocore on its first Bedrock call, so the first fallback after a
   start waited for that import: 158 ms against 36 ms for later ones in `make bench`.
   Importing them here moves that cost into start-up, where nobody waits on it.
@@ -20,6 +21,7 @@ CLI runs with `--skip_server_startup` (its own flag: every set-up step, then ret
 instead of calling uvicorn.run) and serving.run serves its app.
 """
 import argparse
+import faulthandler
 import os
 import sys
 from pathlib import Path
@@ -31,6 +33,8 @@ from scripts.gateway import logpipe
 
 if __name__ == "__main__" and paths.override("GATEWAY_PROXY_LOG"):
     logpipe.capture(Path(paths.override("GATEWAY_PROXY_LOG")), paths.proxy_log_max_bytes())
+elif __name__ == "__main__":
+    faulthandler.enable(all_threads=True)  # a crash's report of every thread, on stderr (the journal)
 
 import boto3  # noqa: E402,F401  (preloaded for the first Bedrock fallback)
 import botocore.auth  # noqa: E402,F401

@@ -7,10 +7,16 @@ log and its BACKUPS old copies stay under (BACKUPS + 1) x max_bytes however much
 proxy writes and however long it runs. The file is renamed, never truncated, so
 `tail -F` (make logs) follows it across a rotation.
 
+A crash of the interpreter itself (a segfault in a C extension) would kill the copying
+thread with it, and the pipe's last bytes with them: so Python's fault handler writes
+its report of every thread straight into the log file instead (re-aimed at each
+rotation; a forked worker keeps the file it was forked with).
+
 Standard library only: litellm_main calls it before LiteLLM is imported, so output of
 that import is captured too.
 """
 import atexit
+import faulthandler
 import os
 import sys
 import threading
@@ -42,12 +48,15 @@ def rotate_if_over(path: Path, max_bytes: int, backups: int = BACKUPS) -> None:
 class RotatingFile:
     """Append-only log file that rotates before a write would take it past max_bytes."""
 
-    def __init__(self, path: Path, max_bytes: int, backups: int = BACKUPS):
+    def __init__(self, path: Path, max_bytes: int, backups: int = BACKUPS, crash_reports: bool = False):
         self.path, self.max_bytes, self.backups = path, max_bytes, backups
+        self.crash_reports = crash_reports
         self.fd, self.size = self._open()
 
     def _open(self):
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        if self.crash_reports:
+            faulthandler.enable(fd, all_threads=True)
         return fd, os.fstat(fd).st_size
 
     def write(self, data: bytes) -> None:
@@ -120,9 +129,10 @@ def _finish(sink: RotatingFile, thread: threading.Thread) -> None:
 
 
 def capture(path: Path, max_bytes: int, backups: int = BACKUPS) -> threading.Thread:
-    """Send this process's fds 1 and 2 (and its children's) into `path`, rotated by size."""
+    """Send this process's fds 1 and 2 (and its children's) into `path`, rotated by size,
+    and a fatal error's report straight into the file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    sink = RotatingFile(path, max_bytes, backups)
+    sink = RotatingFile(path, max_bytes, backups, crash_reports=True)
     sys.stdout.flush()
     sys.stderr.flush()
     read_fd, write_fd = os.pipe()
