@@ -7,7 +7,9 @@ proxy B (1 worker, another port) share one Redis and the same simulated upstream
 - /metrics adds up every worker's samples;
 - Redis going away: every request still answered, `make status` and the circuit-breaker
   metric say so; Redis back: shared cooldowns again;
-- `make restart` under 8 keep-alive clients loses no request.
+- `make restart` under 8 keep-alive clients loses no request;
+- with the subscription tiers, a usage-limit 429 keeps the real Claude Code off the
+  subscription on every worker until the window's reset, one subscription call in all.
 """
 import concurrent.futures
 import os
@@ -17,6 +19,7 @@ import time
 
 import pytest
 import requests
+from claude_cli import claude_binary, run_print
 from harness import start_stack
 
 from scripts.core.procs import free_port, is_alive
@@ -212,3 +215,31 @@ def test_restart_under_load_loses_no_request(shared):
     new = pid_of(b)
     assert new != old and not is_alive(old) and is_alive(new)
     assert ask(b, "claude-sonnet-4-6") == 200
+
+
+def test_a_usage_limit_keeps_claude_code_off_the_subscription_on_every_worker(shared, tmp_path):
+    """The tier hook's long cooldown (until the window's reset) goes into the router's
+    cooldown cache, which Redis shares: whichever worker a later run of Claude Code reaches
+    sends it to the API key. Each `claude -p` is a new process, so new connections, which
+    the kernel spreads over the two workers."""
+    stack = start_stack(tmp_path / "s", credentials=("api_key", "token"),
+                        env_values={"REDIS_URL": shared["redis"].url, "GATEWAY_WORKERS": "2"})
+    try:
+        claude, model = claude_binary(), "claude-sonnet-4-6"
+        workers = workers_of(stack)
+        assert len(workers) == 2
+        stack.sims.anthropic.subscription(exhaust={"window": "5h", "reset_in": 120, "retry_after": 1})
+        busy = {pid: proc.cpu_seconds([pid]) for pid in workers}
+        # A worker's CPU: about 0.03 s per 15 s idle, about 0.19 s per run of Claude Code it serves.
+        runs, served = 0, 0.12
+        while runs < 4 or (runs < 12 and not all(proc.cpu_seconds([p]) - busy[p] > served for p in workers)):
+            assert "simulated Anthropic" in run_print(claude, stack.base_url, stack.master_key, tmp_path / "home",
+                                                      model)["result"]
+            runs += 1
+            time.sleep(1.2 if runs == 1 else 0)  # past the 429's retry-after: only the reset may hold it off
+        used = {pid: proc.cpu_seconds([pid]) - busy[pid] for pid in workers}
+        assert all(seconds > served for seconds in used.values()), f"a worker served no run: CPU seconds {used}"
+        calls = [(r["auth_kind"], r["status"]) for r in stack.primary_calls()]
+        assert calls == [("oauth", 429)] + [("api_key", 200)] * runs, calls
+    finally:
+        stack.stop()
