@@ -2,13 +2,18 @@
 
 - a missing or wrong proxy key is a 401 on every route, in the route's API format, saying
   which key to send; it costs no upstream call and one short log line;
+- a JSON body that is not an object is a 400 in the route's format, with or without a key,
+  at the same cost (LiteLLM answered it 500 with a 9.6 KB traceback);
 - GET /health (a real request to every model) is refused, `make health` still answers;
 - the proxy log rotates by size while the proxy runs;
 - a request Anthropic refuses as invalid reaches neither Bedrock nor Anthropic again;
 - a failed fallback answers with its own status (a Bedrock 503 during a cooldown is a
   503, not "429 try again").
 """
+import json
 import os
+import urllib.error
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -17,7 +22,7 @@ import openai
 import pytest
 from harness import MASTER_KEY, start_stack
 
-from scripts.core.http import request
+from scripts.core.http import Reply, request
 from scripts.core.procs import read_pid
 
 pytestmark = pytest.mark.e2e
@@ -60,6 +65,17 @@ def fresh(stack):
 
 def send(stack, method, path, body=None, headers=None):
     return request(method, stack.base_url + path, headers=headers or {}, payload=body, timeout=30)
+
+
+def raw_request(stack, path, data: bytes, headers: dict, content_type: str = "application/json"):
+    """A POST whose body is sent as given (request() would encode a payload as JSON itself)."""
+    req = urllib.request.Request(stack.base_url + path, data=data, method="POST",
+                                 headers={**headers, "Content-Type": content_type})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as reply:
+            return Reply(reply.status, dict(reply.headers), reply.read())
+    except urllib.error.HTTPError as error:
+        return Reply(error.code, dict(error.headers), error.read())
 
 
 def log_files(stack) -> list:
@@ -108,6 +124,37 @@ def test_a_bad_request_costs_one_short_log_line(stack):
         assert len(grown) / 20 <= 160, f"{case}: {len(grown) / 20:.0f} bytes logged per request:\n{grown[:2000]}"
         assert grown.count("\n") == 20 and "Traceback" not in grown
         assert MASTER_KEY not in grown and "sk-not-the-master-key" not in grown
+
+
+NOT_AN_OBJECT = "the request body must be a JSON object ({...}), as the API of this route defines it"
+
+
+@pytest.mark.parametrize("body", [[1, 2], "hello", 7, None], ids=["array", "string", "number", "null"])
+@pytest.mark.parametrize("method,path,body_,api", ROUTES[:3] + ROUTES[4:6], ids=[r[1] for r in ROUTES[:3] + ROUTES[4:6]])
+@pytest.mark.parametrize("key", [False, True], ids=["no key", "master key"])
+def test_a_json_body_that_is_not_an_object_is_a_400_and_one_short_log_line(fresh, body, method, path, body_, api, key):
+    log = fresh.workdir / "logs" / "proxy.log"
+    before, inode = log.stat().st_size, log.stat().st_ino
+    headers = {"x-api-key": MASTER_KEY} if key else {}
+    raw = b"null" if body is None else json.dumps(body).encode()
+    reply = raw_request(fresh, path, b"  \n" + raw, headers)
+    assert reply.status == 400, reply.body
+    expected = expected_body(api, 400, "invalid_request_error", NOT_AN_OBJECT)
+    if api == "gemini":
+        expected["error"]["status"] = "INVALID_ARGUMENT"
+    assert reply.json() == expected
+    assert fresh.sims.anthropic.requests() == [] and fresh.sims.bedrock.requests() == []
+    if log.stat().st_ino == inode:  # else the log rotated meanwhile: nothing to compare
+        grown = log.read_bytes()[before:].decode()
+        assert grown.count("\n") == 1 and len(grown) <= 200 and "Traceback" not in grown, grown
+
+
+def test_an_object_body_and_a_form_still_reach_litellm(stack):
+    ok = raw_request(stack, "/v1/messages", b"\n " + json.dumps(MESSAGE).encode(), {"x-api-key": MASTER_KEY})
+    assert ok.status == 200, ok.body
+    form = raw_request(stack, "/v1/audio/transcriptions", b"[not json]", {"x-api-key": MASTER_KEY},
+                       content_type="application/x-www-form-urlencoded")
+    assert form.status != 400 or NOT_AN_OBJECT not in form.body.decode(), form.body
 
 
 def test_get_health_is_refused_and_costs_nothing(fresh):

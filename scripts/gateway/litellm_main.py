@@ -12,9 +12,10 @@ request, and the toolkit's extra routes and refusal renderer on LiteLLM's own ap
 - LiteLLM imports boto3/botocore on its first Bedrock call, so the first fallback after a
   start waited for that import: 158 ms against 36 ms for later ones in `make bench`.
   Importing them here moves that cost into start-up, where nobody waits on it.
-- The Ollama and Gemini /v1/ routes (format_routes.py) and the exception handler of the
-  gateway's refusals (refusals.py) are added to `litellm.proxy.proxy_server.app` as soon
-  as the CLI imports that module, before it is served; the workers are forked after that.
+- The Ollama and Gemini /v1/ routes (format_routes.py), the exception handler of the
+  gateway's refusals (refusals.py) and the check that a JSON body is an object
+  (body_shape.py) are added to `litellm.proxy.proxy_server.app` as soon as the CLI
+  imports that module, before it is served; the workers are forked after that.
 
 Arguments are LiteLLM's own (`--config`, `--host`, `--port`, `--num_workers`); LiteLLM's
 CLI runs with `--skip_server_startup` (its own flag: every set-up step, then return
@@ -41,13 +42,14 @@ import botocore.auth  # noqa: E402,F401
 import botocore.credentials  # noqa: E402,F401
 from litellm import run_server  # noqa: E402
 
-from scripts.gateway import format_routes, import_hook, refusals, serving  # noqa: E402
+from scripts.gateway import body_shape, format_routes, import_hook, refusals, serving  # noqa: E402
 
 
 def extend(server: ModuleType) -> None:
-    """One hook for both: a second hook on the same module would never run."""
+    """One hook for all: a second hook on the same module would never run."""
     format_routes.mount(server)
     refusals.install(server.app)
+    body_shape.install(server.app)
 
 
 import_hook.after_import("litellm.proxy.proxy_server", extend)

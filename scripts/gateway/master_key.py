@@ -60,7 +60,7 @@ async def user_api_key_auth(request: Request, api_key: Optional[str]) -> UserAPI
         raise GatewayRefusal(403, "permission_error", spending)
     if route.rstrip("/") == COUNT_TOKENS_ROUTE:  # no pre-call hook runs there
         body = await read_request_body(request)  # already parsed by LiteLLM: no second read
-        refusal = proxy_server.llm_router and tier_routing.count_tokens_refusal(
+        refusal = isinstance(body, dict) and proxy_server.llm_router and tier_routing.count_tokens_refusal(
             tier_routing.routes_of_router(proxy_server.llm_router), body, claude_code.is_claude_code(request.headers, body))
         if refusal:
             log_refusal(request, route, "subscription tier asked for by another client")

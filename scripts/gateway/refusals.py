@@ -17,7 +17,7 @@ from litellm.proxy.auth.auth_utils import get_request_route
 
 ANTHROPIC_PREFIXES = ("/v1/messages", "/messages", "/anthropic/")
 GEMINI_MARKERS = (":generateContent", ":streamGenerateContent", ":countTokens", ":embedContent")
-GEMINI_STATUS = {401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED"}
+GEMINI_STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED"}
 MAX_LOGGED_PATH = 120
 
 
