@@ -242,9 +242,8 @@ def _body(argv: List[str]) -> int:
                 stack, _targets(stack, config, args.model)[0], args.model, args, Path(workdir), say)
         except ToolkitError:
             if not is_live(stack.base_url):  # the figures are lost either way; say why, from its log
-                log = Path(workdir) / "logs" / "proxy.log"
                 say(f">> the bench's proxy no longer answers; the end of its log:\n"
-                    f"{tail(log, 25, [stack.master_key, API_KEY])}")
+                    f"{tail(stack.log_file, 25, [stack.master_key, API_KEY])}")
             raise
         finally:
             stack.stop()

@@ -91,6 +91,8 @@ class Narrator:
         try:
             lines = run(before)
         except StepFailed as exc:
+            for line in exc.lines:
+                say(f"   {line}")
             raise ToolkitError(f"demo step {self.number} ({title}) failed: {exc}") from None
         for line in lines:
             say(f"   {line}")
@@ -196,9 +198,7 @@ def formats(stack: Stack, steps: Narrator) -> None:
         finally:
             stack.sims.anthropic.clear_fault()
         if unanswered:
-            for line in lines:
-                say(f"   {line}")
-            raise StepFailed(f"not answered by Bedrock through {', '.join(unanswered)}")
+            raise StepFailed(f"not answered by Bedrock through {', '.join(unanswered)}", lines)
         return lines
     steps.step(f"Every client format on the same port, while Anthropic rate-limits {MODEL}", every_format)
 

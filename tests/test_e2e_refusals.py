@@ -12,17 +12,14 @@
 """
 import json
 import os
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import anthropic
 import openai
 import pytest
 from harness import MASTER_KEY, start_stack
 
-from scripts.core.http import Reply, request
+from scripts.core.http import request
 from scripts.core.procs import read_pid
 
 pytestmark = pytest.mark.e2e
@@ -67,17 +64,6 @@ def send(stack, method, path, body=None, headers=None):
     return request(method, stack.base_url + path, headers=headers or {}, payload=body, timeout=30)
 
 
-def raw_request(stack, path, data: bytes, headers: dict, content_type: str = "application/json"):
-    """A POST whose body is sent as given (request() would encode a payload as JSON itself)."""
-    req = urllib.request.Request(stack.base_url + path, data=data, method="POST",
-                                 headers={**headers, "Content-Type": content_type})
-    try:
-        with urllib.request.urlopen(req, timeout=30) as reply:
-            return Reply(reply.status, dict(reply.headers), reply.read())
-    except urllib.error.HTTPError as error:
-        return Reply(error.code, dict(error.headers), error.read())
-
-
 def log_files(stack) -> list:
     return sorted((stack.workdir / "logs").glob("proxy.log*"))
 
@@ -114,7 +100,7 @@ def test_the_sdks_show_the_message(stack):
 
 
 def test_a_bad_request_costs_one_short_log_line(stack):
-    log = stack.workdir / "logs" / "proxy.log"
+    log = stack.log_file
     for case, (headers, _) in BAD_KEYS.items():
         before, inode = log.stat().st_size, log.stat().st_ino
         for _ in range(20):
@@ -133,11 +119,11 @@ NOT_AN_OBJECT = "the request body must be a JSON object ({...}), as the API of t
 @pytest.mark.parametrize("method,path,body_,api", ROUTES[:3] + ROUTES[4:6], ids=[r[1] for r in ROUTES[:3] + ROUTES[4:6]])
 @pytest.mark.parametrize("key", [False, True], ids=["no key", "master key"])
 def test_a_json_body_that_is_not_an_object_is_a_400_and_one_short_log_line(fresh, body, method, path, body_, api, key):
-    log = fresh.workdir / "logs" / "proxy.log"
+    log = fresh.log_file
     before, inode = log.stat().st_size, log.stat().st_ino
     headers = {"x-api-key": MASTER_KEY} if key else {}
     raw = b"null" if body is None else json.dumps(body).encode()
-    reply = raw_request(fresh, path, b"  \n" + raw, headers)
+    reply = request("POST", fresh.base_url + path, headers=headers, data=b"  \n" + raw, timeout=30)
     assert reply.status == 400, reply.body
     expected = expected_body(api, 400, "invalid_request_error", NOT_AN_OBJECT)
     if api == "gemini":
@@ -150,10 +136,11 @@ def test_a_json_body_that_is_not_an_object_is_a_400_and_one_short_log_line(fresh
 
 
 def test_an_object_body_and_a_form_still_reach_litellm(stack):
-    ok = raw_request(stack, "/v1/messages", b"\n " + json.dumps(MESSAGE).encode(), {"x-api-key": MASTER_KEY})
+    ok = request("POST", stack.base_url + "/v1/messages", headers={"x-api-key": MASTER_KEY},
+                 data=b"\n " + json.dumps(MESSAGE).encode(), timeout=30)
     assert ok.status == 200, ok.body
-    form = raw_request(stack, "/v1/audio/transcriptions", b"[not json]", {"x-api-key": MASTER_KEY},
-                       content_type="application/x-www-form-urlencoded")
+    form = request("POST", stack.base_url + "/v1/audio/transcriptions", data=b"[not json]", timeout=30,
+                   headers={"x-api-key": MASTER_KEY, "Content-Type": "application/x-www-form-urlencoded"})
     assert form.status != 400 or NOT_AN_OBJECT not in form.body.decode(), form.body
 
 
@@ -185,7 +172,7 @@ def test_the_log_rotates_while_the_proxy_runs(stack):
         assert path.stat().st_size <= LOG_LIMIT and path.read_bytes().endswith(b"\n"), path.name
     assert send(stack, "GET", "/v1/models", headers={"x-api-key": MASTER_KEY}).status == 200
     send(stack, "GET", "/v1/models?after-rotation")
-    last = Path(stack.workdir / "logs" / "proxy.log").read_text().splitlines()[-1]
+    last = stack.log_file.read_text().splitlines()[-1]
     assert "refused GET /v1/models from 127.0.0.1: no proxy key" in last, last
 
 

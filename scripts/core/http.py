@@ -17,11 +17,14 @@ class Reply:
 
 
 def request(method: str, url: str, *, headers: Optional[Dict[str, str]] = None,
-            payload: Any = None, timeout: float = 5.0) -> Reply:
-    """One request; HTTP errors come back as a Reply, network errors raise OSError."""
-    data = json.dumps(payload).encode() if payload is not None else None
+            payload: Any = None, data: Optional[bytes] = None, timeout: float = 5.0) -> Reply:
+    """One request; HTTP errors come back as a Reply, network errors raise OSError.
+    payload is sent as JSON; data, a body sent as given (Content-Type from headers,
+    else application/json)."""
+    if payload is not None:
+        data = json.dumps(payload).encode()
     req = urllib.request.Request(url, data=data, method=method, headers=dict(headers or {}))
-    if data is not None:
+    if data is not None and not req.has_header("Content-type"):
         req.add_header("Content-Type", "application/json")
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:

@@ -11,28 +11,25 @@ format and one short log line, before LiteLLM or an upstream sees it. Nothing is
 buffered: the first chunk is handed on to LiteLLM as it came. Forms, octet streams and
 compressed bodies pass untouched, and so does an empty body.
 """
+from starlette.datastructures import Headers
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 
-from scripts.gateway.refusals import error_body, log_refusal
+from scripts.gateway.refusals import GatewayRefusal, log_refusal, render
 
 MESSAGE = "the request body must be a JSON object ({...}), as the API of this route defines it"
 WITH_BODY = ("POST", "PUT", "PATCH")
-NOT_JSON = (b"multipart/", b"application/x-www-form-urlencoded", b"application/octet-stream")
+NOT_JSON = ("multipart/", "application/x-www-form-urlencoded", "application/octet-stream")
 WHITESPACE = b" \t\r\n"
-
-
-def _header(scope, name: bytes) -> bytes:
-    return next((value for key, value in scope.get("headers", ()) if key.lower() == name), b"")
 
 
 def checked(scope) -> bool:
     """Whether this request's body is one LiteLLM parses as JSON."""
     if scope["type"] != "http" or scope.get("method") not in WITH_BODY:
         return False
-    content_type = _header(scope, b"content-type").strip().lower()
-    encoding = _header(scope, b"content-encoding").strip().lower()
-    return not content_type.startswith(NOT_JSON) and encoding in (b"", b"identity")
+    headers = Headers(scope=scope)
+    content_type = headers.get("content-type", "").strip().lower()
+    encoding = headers.get("content-encoding", "").strip().lower()
+    return not content_type.startswith(NOT_JSON) and encoding in ("", "identity")
 
 
 class JsonObjectBodies:
@@ -54,10 +51,10 @@ class JsonObjectBodies:
             if first or not message.get("more_body"):
                 break
         if first and first != b"{":
-            route = scope.get("path", "")
-            log_refusal(Request(scope), route, "request body is not a JSON object")
-            await JSONResponse(error_body(route, 400, "invalid_request_error", MESSAGE), status_code=400)(
-                scope, receive, send)
+            request = Request(scope)
+            log_refusal(request, scope.get("path", ""), "request body is not a JSON object")
+            response = await render(request, GatewayRefusal(400, "invalid_request_error", MESSAGE))
+            await response(scope, receive, send)
             return
 
         async def replay():

@@ -47,6 +47,14 @@ def _metadata(data) -> dict:
     return {}
 
 
+def _keep_recent(entries: "collections.OrderedDict", key, value) -> None:
+    """Store key as the newest entry; the oldest go beyond MAX_REQUESTS."""
+    entries[key] = value
+    entries.move_to_end(key)
+    while len(entries) > MAX_REQUESTS:
+        entries.popitem(last=False)
+
+
 class FallbackPolicy(CustomLogger):
     def __init__(self) -> None:
         super().__init__()
@@ -60,16 +68,11 @@ class FallbackPolicy(CustomLogger):
             return True
         if (call_id, group) in self.counted:
             return False
-        self.counted[(call_id, group)] = None
-        while len(self.counted) > MAX_REQUESTS:
-            self.counted.popitem(last=False)
+        _keep_recent(self.counted, (call_id, group), None)
         return True
 
     def remember(self, call_id: str, failure: Failure) -> None:
-        self.failures[call_id] = failure
-        self.failures.move_to_end(call_id)
-        while len(self.failures) > MAX_REQUESTS:
-            self.failures.popitem(last=False)
+        _keep_recent(self.failures, call_id, failure)
 
     async def async_post_call_failure_deployment_hook(self, request_data, exception, call_type,
                                                       fallback_depth=None) -> None:

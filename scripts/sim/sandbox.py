@@ -87,6 +87,11 @@ class Stack:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def log_file(self) -> Path:
+        """The proxy's log (GATEWAY_LOG_DIR of the stack's environment)."""
+        return Path(self.env["GATEWAY_LOG_DIR"]) / "proxy.log"
+
     def script(self, module: str, *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
         """Run `python -m scripts.<module>` as the Makefile does, with this stack's .env."""
         return subprocess.run([PYTHON, "-m", f"scripts.{module}", *args], cwd=PROJECT_DIR, env=self.env,

@@ -5,13 +5,18 @@ counter deltas) to the lines it prints, or StepFailed saying what happened inste
 Nothing here talks to a process, so each claim is unit-tested with recorded data."""
 import json
 from dataclasses import dataclass
-from typing import Dict, List, Sequence
+from typing import Dict, Iterable, List, Sequence
 
 from scripts.core.errors import ToolkitError
 
 
 class StepFailed(ToolkitError):
-    """What a step was to show did not happen; the message says what did."""
+    """What a step was to show did not happen; the message says what did, and lines (if
+    any) what the step measured before it knew."""
+
+    def __init__(self, message: str, lines: Iterable[str] = ()) -> None:
+        super().__init__(message)
+        self.lines = list(lines)
 
 
 @dataclass(frozen=True)
