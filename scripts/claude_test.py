@@ -5,7 +5,7 @@ The first request uses the transport Claude Code uses: POST /v1/messages?beta=tr
 streamed, with anthropic-beta flags and the proxy key as a Bearer token
 (ANTHROPIC_AUTH_TOKEN, see scripts/claude/blocks.py). It is the toolkit's own request,
 not Claude Code's, and does not pretend to be: none of what identifies Claude Code
-(scripts/gateway/claude_code.py: claude-cli user agent, x-app, the claude-code beta flag,
+(scripts/in_proxy/claude_code.py: claude-cli user agent, x-app, the claude-code beta flag,
 Claude Code's system prompt), so the proxy routes it like any other client (API key, then
 Bedrock; never the subscription) and the line says which tier answered. The second runs the
 real CLI with the variables the shell block exports, so it passes exactly when a new shell's
@@ -27,7 +27,7 @@ from scripts.core import procs
 from scripts.core import settings as settings_mod
 from scripts.core.errors import ToolkitError, entry_point
 from scripts.core.http import Reply, is_live, request
-from scripts.gateway import tiers
+from scripts.gateway import credential_tiers
 from scripts.gateway.client import TEST_PROMPT, answered_by, call
 from scripts.observability.metrics import parse as parse_metrics
 
@@ -165,7 +165,7 @@ def _body(argv: List[str]) -> int:
     if reply.status != 200:
         detail = " ".join(reply.body.decode(errors="replace").split())[:300]
         raise ToolkitError(f"POST /v1/messages?beta=true for {args.model} answered {reply.status}: {detail}")
-    route = " -> ".join(tiers.tier_paths(cfg)["other clients"])
+    route = " -> ".join(credential_tiers.tier_paths(cfg)["other clients"])
     print(f">> Claude Code's wire format ({args.model}, streamed, anthropic-beta, Bearer key; not Claude Code "
           f"itself, so routed {route}): "
           f"{streamed_text(reply.body)!r} in {elapsed:.1f}s from {answered_by(reply.headers)}")

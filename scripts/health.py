@@ -9,7 +9,7 @@ from scripts.core import configfile, paths
 from scripts.core import settings as settings_mod
 from scripts.core.errors import ToolkitError, entry_point
 from scripts.core.http import Reply
-from scripts.gateway import effective_config, tiers, upstreams
+from scripts.gateway import effective_config, credential_tiers, upstreams
 from scripts.gateway.client import TEST_PROMPT, answered_by, call, installed_version
 
 
@@ -45,7 +45,7 @@ def health(_args: argparse.Namespace) -> int:
           f"{len(_model_ids(served))} model names served")
     for line in upstreams.describe(cfg, config):
         print(f"upstream   {line}")
-    print(f"tiers      {tiers.describe_paths(cfg)}")
+    print(f"tiers      {credential_tiers.describe_paths(cfg)}")
     print(f"fallback   {len(config.fallbacks)} of {len(config.public_models)} model names fall back to Bedrock")
     for note in upstreams.warnings(cfg, config):
         print(f"note       {note}")

@@ -6,7 +6,7 @@ logins that exist (a refused one says so: scripts/auth/tokens.py), where Claude 
 goes, the models, the subscription's usage windows, whether LiteLLM has the
 Anthropic API-key primary in cooldown and, with tiers after Bedrock, which tier
 answered each model last (state/last-answers.json, written by the proxy:
-scripts/gateway/last_answer.py). Reads files and asks the running proxy; never
+scripts/in_proxy/last_answer.py). Reads files and asks the running proxy; never
 imports boto3 or litellm.
 
 Cooldown comes from the proxy's Prometheus metrics (GET /metrics/, master key):
@@ -33,7 +33,7 @@ from scripts.core import settings as settings_mod
 from scripts.core.errors import ToolkitError, entry_point
 from scripts.core.http import request
 from scripts.gateway import effective_config, process
-from scripts.gateway import tiers
+from scripts.gateway import credential_tiers
 from scripts.gateway.client import installed_version
 from scripts.observability import subscription_usage
 from scripts.observability.metrics import parse as parse_metrics
@@ -194,7 +194,7 @@ def cooling_down(metrics: str) -> List[Tuple[str, str]]:
         name, labels, value = sample.name, sample.labels, sample.value
         model_id = labels.get("model_id", "")
         if name == "litellm_deployment_cooled_down_total" and labels.get("api_provider") == "anthropic" and value \
-                and not labels.get("litellm_model_name", "").endswith(tiers.SUFFIX):
+                and not labels.get("litellm_model_name", "").endswith(credential_tiers.SUFFIX):
             cooled[model_id] = (labels.get("litellm_model_name", "?"), labels.get("exception_status", "?"))
         elif name == "litellm_deployment_state" and labels.get("api_provider") != "anthropic":
             last_answer[model_id] = value
@@ -216,7 +216,7 @@ def subscription_row(cfg: settings_mod.Settings, answers: Dict[str, object]) -> 
     text, unknown = _metrics_text(answers)
     if text is None:
         return _row("subscription", unknown)
-    next_tier = tiers.tier_paths(cfg)["Claude Code"][1]
+    next_tier = credential_tiers.tier_paths(cfg)["Claude Code"][1]
     return _row("subscription", subscription_usage.describe(subscription_usage.read(parse_metrics(text)),
                                                             "the API key" if next_tier == "API key" else next_tier))
 
@@ -255,7 +255,7 @@ def _body(argv: List[str]) -> int:
     platform = platform_info.current()
     answers = _ask_proxy(cfg)
     rows: List[Optional[str]] = list(proxy_rows(cfg, platform, answers))
-    rows += [anthropic_row(cfg), _row("tiers", tiers.describe_paths(cfg)),
+    rows += [anthropic_row(cfg), _row("tiers", credential_tiers.describe_paths(cfg)),
              _row("AWS SSO", service_status.aws_login_summary(cfg))]
     rows += credentials.login_rows(everything=False) + [claude_row(), models_row(cfg)]
     rows += keyless_rows(cfg)

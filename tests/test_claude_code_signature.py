@@ -1,6 +1,6 @@
 """What the pinned Claude Code CLI (tests/claude_code_version.txt) sends, recorded by the
 Anthropic simulator, against the rule the gateway uses to recognise it
-(scripts/gateway/claude_code.py). A CLI upgrade that changes its signature fails here,
+(scripts/in_proxy/claude_code.py). A CLI upgrade that changes its signature fails here,
 with the recorded values in the message, before the subscription silently stops
 carrying Claude Code's requests.
 
@@ -20,7 +20,7 @@ import pytest
 from claude_cli import claude_binary, pinned_version
 from conftest_sim import actl, bctl, fresh, sims  # noqa: F401
 
-from scripts.gateway import claude_code
+from scripts.in_proxy import claude_code
 
 pytestmark = pytest.mark.e2e
 CREDENTIALS = {  # how a user's CLI may authenticate: its subscription, an API key, the shell block's token

@@ -146,7 +146,7 @@ def test_smoke_script_passes_nothing_it_did_not_see(stack):
     result = run_smoke(stack, "basic", MODEL=model)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "PASS" not in result.stdout and result.stdout.count("FAIL") == 2
-    # The failed fallback's own status (scripts/gateway/fallback_policy.py): Bedrock's 500,
+    # The failed fallback's own status (scripts/in_proxy/fallback_policy.py): Bedrock's 500,
     # which LiteLLM reports as 503 (ServiceUnavailableError).
     assert f"FAIL  /v1/messages {model}: HTTP 503" in result.stdout
 

@@ -132,7 +132,7 @@ def test_streaming_is_the_default_and_is_ndjson(http, upstream):
     assert [line["done"] for line in lines] == [False] * (len(lines) - 1) + [True] and len(lines) > 2
     assert "".join(line["response"] for line in lines).startswith(ANTHROPIC_GREETING)
     assert lines[-1]["total_duration"] >= lines[-1]["prompt_eval_duration"] > 0
-    assert "eval_count" not in lines[-1]  # no stream_options.include_usage: see scripts/gateway/ollama.py
+    assert "eval_count" not in lines[-1]  # no stream_options.include_usage: see scripts/in_proxy/ollama.py
     anthropic, _ = upstream()
     assert [r["stream"] for r in anthropic] == [True]
 

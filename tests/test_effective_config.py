@@ -225,7 +225,7 @@ def test_health_and_info_name_each_tier_and_where_its_credential_comes_from(env_
 
 def test_the_subscription_twins_chain_holds_the_tiers_after_bedrock_too(shipped):
     """With CLAUDE_CODE_OAUTH_TOKEN Claude Code's requests try `<name>-subscription` first
-    (scripts/gateway/tiers.py): subscription -> API key -> Bedrock -> the env tiers."""
+    (scripts/gateway/credential_tiers.py): subscription -> API key -> Bedrock -> the env tiers."""
     values = {**TWO_TIERS, "ANTHROPIC_API_KEY": API_KEY, "CLAUDE_CODE_OAUTH_TOKEN": "sk-ant-oat01-t"}
     chains = fallbacks(render(shipped, Settings(values)))
     assert chains["claude-sonnet-4-5-subscription"] == ["claude-sonnet-4-5", "claude-sonnet-4-5-bedrock",

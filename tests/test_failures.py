@@ -1,8 +1,8 @@
-"""Which upstream failures the Bedrock fallback is for (scripts/gateway/failures.py).
+"""Which upstream failures the Bedrock fallback is for (scripts/in_proxy/failures.py).
 The behaviour through a real proxy is in tests/test_e2e_refusals.py."""
 import pytest
 
-from scripts.gateway.failures import Failure, is_client_error, primary_outcome, status_of
+from scripts.in_proxy.failures import Failure, is_client_error, primary_outcome, status_of
 
 CREDIT = ("litellm.BadRequestError: AnthropicException - {\"type\":\"error\",\"error\":{\"type\":"
           "\"invalid_request_error\",\"message\":\"Your credit balance is too low to access the Anthropic API. "

@@ -75,7 +75,7 @@ def test_unrelated_process_with_litellm_in_its_arguments_is_not_our_proxy(env_fi
 
 
 def test_down_stops_the_process_it_recorded(env_file, pid_file, processes):
-    ours = started(sys.executable, "-c", "import time; time.sleep(60)", "-m", "scripts.gateway.litellm_main")
+    ours = started(sys.executable, "-c", "import time; time.sleep(60)", "-m", "scripts.in_proxy.litellm_main")
     processes.append(ours)
     pid_file.write_text(f"{ours.pid}\n{start_time(ours.pid)}\n")
     env_file(LITELLM_MASTER_KEY=MASTER_KEY, ANTHROPIC_API_KEY=API_KEY)
@@ -86,7 +86,7 @@ def test_down_stops_the_process_it_recorded(env_file, pid_file, processes):
 
 def test_down_kills_after_the_drain_time_with_the_request_still_in_flight(env_file, pid_file, processes):
     port = free_port()
-    stubborn = started(sys.executable, "-c", STUBBORN, "scripts.gateway.litellm_main", "--port", str(port))
+    stubborn = started(sys.executable, "-c", STUBBORN, "scripts.in_proxy.litellm_main", "--port", str(port))
     processes.append(stubborn)
     assert stubborn.stdout.readline().strip() == "ready"
     pid_file.write_text(f"{stubborn.pid}\n{start_time(stubborn.pid)}\n")

@@ -1,4 +1,4 @@
-"""Ollama <-> OpenAI translation (scripts/gateway/ollama.py, ollama_replies.py) and the
+"""Ollama <-> OpenAI translation (scripts/in_proxy/ollama.py, ollama_replies.py) and the
 pure parts of the routes (format_routes.py): each field mapping, each error, and the
 shapes checked against the ollama client library's own response types."""
 import base64
@@ -7,8 +7,8 @@ import json
 import pytest
 from ollama import ChatResponse, GenerateResponse, ListResponse, ShowResponse
 
-from scripts.gateway import format_routes, ollama
-from scripts.gateway import ollama_replies as replies
+from scripts.in_proxy import format_routes, ollama
+from scripts.in_proxy import ollama_replies as replies
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 20).decode()
 JPEG = base64.b64encode(b"\xff\xd8\xff\xe0" + b"\0" * 20).decode()

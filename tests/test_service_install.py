@@ -283,7 +283,7 @@ def test_install_stops_the_proxy_make_up_started(service, manager, dotenv, isola
     """The service needs the port: the proxy `make up` started (a stand-in process
     named like it, recorded in the pid file with its start time) is stopped right
     before the service starts."""
-    stray = subprocess.Popen(["bash", "-c", "exec -a 'python -m scripts.gateway.litellm_main' sleep 60"],
+    stray = subprocess.Popen(["bash", "-c", "exec -a 'python -m scripts.in_proxy.litellm_main' sleep 60"],
                              start_new_session=True)
     deadline = time.monotonic() + 5
     while not Path(f"/proc/{stray.pid}/cmdline").read_bytes().startswith(b"python -m"):

@@ -1,4 +1,4 @@
-"""gateway/serving.py without LiteLLM: the forked workers' parent (real processes and
+"""in_proxy/serving.py without LiteLLM: the forked workers' parent (real processes and
 signals), the SO_REUSEPORT socket, the draining gate on a minimal ASGI app."""
 import asyncio
 import os
@@ -11,11 +11,11 @@ import textwrap
 from conftest import PROJECT_DIR
 
 from scripts.core.procs import is_alive, wait_until
-from scripts.gateway import serving
+from scripts.in_proxy import serving
 
 PARENT = textwrap.dedent("""
     import os, sys, time
-    from scripts.gateway import serving
+    from scripts.in_proxy import serving
     serving.MIN_WORKER_LIFE = float(sys.argv[2])
     def work():
         open(os.path.join(sys.argv[1], str(os.getpid())), "w").close()

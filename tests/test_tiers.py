@@ -1,5 +1,5 @@
-"""Credential tiers: what config.yaml gains from .env (tiers.py) and the per-request
-decision (tier_routing.py), pure functions on the project's own config.yaml."""
+"""Credential tiers: what config.yaml gains from .env (credential_tiers.py) and the per-request
+decision (credential_routing.py), pure functions on the project's own config.yaml."""
 import copy
 
 import pytest
@@ -7,7 +7,8 @@ import yaml
 from conftest import PROJECT_DIR
 
 from scripts.core.settings import Settings
-from scripts.gateway import tier_routing, tiers
+from scripts.gateway import credential_tiers
+from scripts.in_proxy import credential_routing
 
 CONFIG = yaml.safe_load((PROJECT_DIR / "config.yaml").read_text())
 KEY, TOKEN = {"ANTHROPIC_API_KEY": "sk-ant-api03-k"}, {"CLAUDE_CODE_OAUTH_TOKEN": "sk-ant-oat01-t"}
@@ -19,13 +20,13 @@ def chains(config: dict) -> dict:
 
 
 def test_only_an_api_key_adds_nothing():
-    assert tiers.tier_additions(CONFIG, Settings(KEY)) == {"model_list": [], "fallbacks": [], "callbacks": []}
-    assert tiers.with_tiers(CONFIG, Settings(KEY)) == CONFIG
+    assert credential_tiers.tier_additions(CONFIG, Settings(KEY)) == {"model_list": [], "fallbacks": [], "callbacks": []}
+    assert credential_tiers.with_tiers(CONFIG, Settings(KEY)) == CONFIG
 
 
 def test_every_api_key_model_gets_a_subscription_twin_with_the_token_reference():
-    additions = tiers.tier_additions(CONFIG, Settings(BOTH))
-    originals = tiers.api_key_deployments(CONFIG)
+    additions = credential_tiers.tier_additions(CONFIG, Settings(BOTH))
+    originals = credential_tiers.api_key_deployments(CONFIG)
     assert len(additions["model_list"]) == len(originals) == 17  # 16 Claude names + fallback-test
     for original, twin in zip(originals, additions["model_list"]):
         assert twin["model_name"] == original["model_name"] + "-subscription"
@@ -34,34 +35,34 @@ def test_every_api_key_model_gets_a_subscription_twin_with_the_token_reference()
         assert twin["model_info"]["gateway_tier"] == "subscription"
         assert twin["model_info"]["gateway_base"] == original["model_name"]
     assert "sk-ant" not in yaml.safe_dump(additions)  # credentials stay os.environ/ references
-    assert additions["callbacks"] == ["scripts.gateway.tier_hooks.handler"]
+    assert additions["callbacks"] == ["scripts.in_proxy.credential_hooks.handler"]
     # The wildcard has no fallback chain to join: it keeps the API key.
     assert not [t for t in additions["model_list"] if "*" in t["model_name"]]
 
 
 def test_claude_code_chain_is_subscription_then_api_key_then_bedrock():
-    merged = tiers.with_tiers(CONFIG, Settings(BOTH))
+    merged = credential_tiers.with_tiers(CONFIG, Settings(BOTH))
     assert chains(merged)["claude-sonnet-4-5-subscription"] == ["claude-sonnet-4-5", "claude-sonnet-4-5-bedrock"]
     assert chains(merged)["fallback-test-subscription"] == ["fallback-test", "claude-haiku-bedrock"]
     assert chains(merged)["claude-sonnet-4-5"] == ["claude-sonnet-4-5-bedrock"]  # other clients: unchanged
 
 
 def test_with_only_a_token_the_chain_skips_the_api_key():
-    merged = tiers.with_tiers(CONFIG, Settings(TOKEN))
+    merged = credential_tiers.with_tiers(CONFIG, Settings(TOKEN))
     assert chains(merged)["claude-opus-4-8-subscription"] == ["claude-opus-4-8-bedrock"]
 
 
 def test_config_yaml_entries_and_settings_are_kept_as_they_are():
     before = copy.deepcopy(CONFIG)
-    merged = tiers.with_tiers(CONFIG, Settings(BOTH))
+    merged = credential_tiers.with_tiers(CONFIG, Settings(BOTH))
     assert CONFIG == before, "the input is not modified"
     assert merged["model_list"][:len(CONFIG["model_list"])] == CONFIG["model_list"]
     assert merged["router_settings"]["fallbacks"][:len(CONFIG["router_settings"]["fallbacks"])] == \
         CONFIG["router_settings"]["fallbacks"]
     assert {k: v for k, v in merged["router_settings"].items() if k != "fallbacks"} == \
         {k: v for k, v in CONFIG["router_settings"].items() if k != "fallbacks"}
-    assert merged["litellm_settings"]["callbacks"] == [*CONFIG["litellm_settings"]["callbacks"], tiers.HOOK]
-    assert tiers.with_tiers(merged, Settings(BOTH))["litellm_settings"]["callbacks"].count(tiers.HOOK) == 1
+    assert merged["litellm_settings"]["callbacks"] == [*CONFIG["litellm_settings"]["callbacks"], credential_tiers.HOOK]
+    assert credential_tiers.with_tiers(merged, Settings(BOTH))["litellm_settings"]["callbacks"].count(credential_tiers.HOOK) == 1
 
 
 @pytest.mark.parametrize("values, expected", [
@@ -70,31 +71,31 @@ def test_config_yaml_entries_and_settings_are_kept_as_they_are():
     (TOKEN, "Claude Code: subscription -> Bedrock; other clients: straight to Bedrock"),
 ])
 def test_the_paths_in_one_line(values, expected):
-    assert tiers.describe_paths(Settings(values)).startswith(expected)
+    assert credential_tiers.describe_paths(Settings(values)).startswith(expected)
 
 
 # ------------------------------------------------------------------ per-request decision
-def routes(values) -> tier_routing.Routes:
-    merged = tiers.with_tiers(CONFIG, Settings(values))
-    return tier_routing.routes_of(merged["model_list"], merged["router_settings"]["fallbacks"],
+def routes(values) -> credential_routing.Routes:
+    merged = credential_tiers.with_tiers(CONFIG, Settings(values))
+    return credential_routing.routes_of(merged["model_list"], merged["router_settings"]["fallbacks"],
                                   api_key_tier="ANTHROPIC_API_KEY" in values)
 
 
 def test_claude_code_goes_to_the_subscription_everyone_else_as_before():
     both = routes(BOTH)
-    assert tier_routing.route(both, "claude-sonnet-4-5", claude_code=True) == ("claude-sonnet-4-5-subscription", None)
-    assert tier_routing.route(both, "claude-sonnet-4-5", claude_code=False) == ("claude-sonnet-4-5", None)
-    assert tier_routing.route(both, "claude-sonnet-4-5-bedrock", claude_code=True).model == "claude-sonnet-4-5-bedrock"
-    assert tier_routing.route(both, "claude-unlisted-9", claude_code=True).model == "claude-unlisted-9"
-    assert tier_routing.route(both, "gpt-5", claude_code=False) == ("gpt-5", None)
+    assert credential_routing.route(both, "claude-sonnet-4-5", claude_code=True) == ("claude-sonnet-4-5-subscription", None)
+    assert credential_routing.route(both, "claude-sonnet-4-5", claude_code=False) == ("claude-sonnet-4-5", None)
+    assert credential_routing.route(both, "claude-sonnet-4-5-bedrock", claude_code=True).model == "claude-sonnet-4-5-bedrock"
+    assert credential_routing.route(both, "claude-unlisted-9", claude_code=True).model == "claude-unlisted-9"
+    assert credential_routing.route(both, "gpt-5", claude_code=False) == ("gpt-5", None)
 
 
 def test_nobody_but_claude_code_reaches_a_twin_by_its_name():
     both = routes(BOTH)
-    model, refusal = tier_routing.route(both, "claude-haiku-subscription", claude_code=False)
+    model, refusal = credential_routing.route(both, "claude-haiku-subscription", claude_code=False)
     assert refusal.startswith("claude-haiku-subscription is the Claude subscription, which carries Claude Code's "
                               "requests only: ask for claude-haiku")
-    assert tier_routing.route(both, "claude-haiku-subscription", claude_code=True) == \
+    assert credential_routing.route(both, "claude-haiku-subscription", claude_code=True) == \
         ("claude-haiku-subscription", None)
 
 
@@ -102,21 +103,21 @@ def test_nobody_but_claude_code_reaches_a_twin_by_its_name():
 def test_a_token_count_is_refused_only_for_a_twin_asked_by_another_client(values):
     """count_tokens keeps every name where LiteLLM sends it; only a twin is guarded."""
     routing = routes(values)
-    assert tier_routing.count_tokens_refusal(routing, {"model": "claude-haiku-subscription"}, False).startswith(
+    assert credential_routing.count_tokens_refusal(routing, {"model": "claude-haiku-subscription"}, False).startswith(
         "claude-haiku-subscription is the Claude subscription")
-    assert tier_routing.count_tokens_refusal(routing, {"model": "claude-haiku-subscription"}, True) is None
+    assert credential_routing.count_tokens_refusal(routing, {"model": "claude-haiku-subscription"}, True) is None
     for model in ("claude-haiku", "claude-unlisted-9", None, 7):
-        assert tier_routing.count_tokens_refusal(routing, {"model": model}, False) is None
+        assert credential_routing.count_tokens_refusal(routing, {"model": model}, False) is None
 
 
 def test_with_only_a_token_other_clients_go_straight_to_bedrock():
     token = routes(TOKEN)
-    assert tier_routing.route(token, "claude-opus-4-8", claude_code=False) == ("claude-opus-4-8-bedrock", None)
-    assert tier_routing.route(token, "fallback-test", claude_code=False) == ("claude-haiku-bedrock", None)
-    assert tier_routing.route(token, "claude-opus-4-8", claude_code=True) == ("claude-opus-4-8-subscription", None)
-    _, refusal = tier_routing.route(token, "claude-unlisted-9", claude_code=False)
+    assert credential_routing.route(token, "claude-opus-4-8", claude_code=False) == ("claude-opus-4-8-bedrock", None)
+    assert credential_routing.route(token, "fallback-test", claude_code=False) == ("claude-haiku-bedrock", None)
+    assert credential_routing.route(token, "claude-opus-4-8", claude_code=True) == ("claude-opus-4-8-subscription", None)
+    _, refusal = credential_routing.route(token, "claude-unlisted-9", claude_code=False)
     assert "no Bedrock fallback" in refusal and "set ANTHROPIC_API_KEY" in refusal
-    _, refusal = tier_routing.route(token, "claude-unlisted-9", claude_code=True)
+    _, refusal = credential_routing.route(token, "claude-unlisted-9", claude_code=True)
     assert "no subscription tier" in refusal
 
 
@@ -124,4 +125,4 @@ def test_subscription_deployments_are_listed_by_id():
     model_list = [{"model_name": "a-subscription", "litellm_params": {"model": "anthropic/claude-opus-4-8"},
                    "model_info": {"id": "1", "gateway_tier": "subscription", "gateway_base": "a"}},
                   {"model_name": "a", "litellm_params": {"model": "anthropic/claude-opus-4-8"}, "model_info": {"id": "2"}}]
-    assert tier_routing.subscription_deployments(model_list) == [("1", "anthropic/claude-opus-4-8")]
+    assert credential_routing.subscription_deployments(model_list) == [("1", "anthropic/claude-opus-4-8")]

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from scripts.gateway import claude_code, usage_windows
+from scripts.in_proxy import claude_code, usage_windows
 from scripts.observability import subscription_usage
 from scripts.observability.metrics import parse as parse_metrics
 

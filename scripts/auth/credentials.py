@@ -49,7 +49,7 @@ def oauth_expiry(token: Optional[str]) -> str:
 
 def anthropic_rows(cfg: settings_mod.Settings) -> List[str]:
     """Each Anthropic credential with its expiry (make auth-status): the token carries
-    Claude Code's own requests, the key everything else (scripts/gateway/tiers.py)."""
+    Claude Code's own requests, the key everything else (scripts/gateway/credential_tiers.py)."""
     key, token = cfg.api_key, cfg.subscription_token
     if token:
         rows = [row("Anthropic", f"oauth-token {settings_mod.mask(token)}, {oauth_expiry(token)}")]

@@ -7,7 +7,7 @@ The files are LiteLLM's, in the directories core.settings.login_token_dirs() giv
 - github_copilot/access-token: the GitHub OAuth token (no expiry: valid until revoked);
   github_copilot/api-key.json: the short-lived Copilot token ({token, expires_at, ...}),
   which LiteLLM renews from the GitHub token when it has expired.
-- refused.json (scripts/gateway/login_watch.py): the proxy's last request with this login
+- refused.json (scripts/in_proxy/login_watch.py): the proxy's last request with this login
   was refused (401/403) and none has succeeded since: expired or revoked.
 """
 import base64

@@ -62,7 +62,7 @@ SYSTEM_PREFIXES_FOR_PROXY = ("LC_",)
 # other than GATEWAY_ENV_FILE into `make up`. PYTHON_DOTENV_DISABLED (python-dotenv
 # >= 1.2) does the same for any other library's load_dotenv().
 NO_DOTENV = {"LITELLM_MODE": "PRODUCTION", "PYTHON_DOTENV_DISABLED": "1"}
-# Opt-in: Ollama routes answer loopback clients that send no key (scripts/gateway/format_routes.py).
+# Opt-in: Ollama routes answer loopback clients that send no key (scripts/in_proxy/format_routes.py).
 # Read from .env only, so no shell export can switch authentication off.
 OLLAMA_KEYLESS = "OLLAMA_ALLOW_KEYLESS"
 TRUE_WORDS = ("1", "true", "yes", "on")
@@ -146,7 +146,7 @@ class Settings:
     @property
     def subscription_token(self) -> Optional[str]:
         """The Claude subscription token: it carries Claude Code's requests only
-        (scripts/gateway/tiers.py), since Anthropic refuses it for anything else."""
+        (scripts/gateway/credential_tiers.py), since Anthropic refuses it for anything else."""
         return self.get("CLAUDE_CODE_OAUTH_TOKEN")
 
     @property
@@ -264,7 +264,7 @@ def proxy_environment(settings: Settings) -> Dict[str, str]:
     env.pop("CLAUDE_CODE_OAUTH_TOKEN", None)
     env.pop("ANTHROPIC_API_KEY", None)
     # config.yaml reads the API key from this variable, the subscription twins of its models
-    # the token from the next (scripts/gateway/tiers.py). The token never goes into the
+    # the token from the next (scripts/gateway/credential_tiers.py). The token never goes into the
     # first: it is for Claude Code's requests only. Both always set (empty: unused).
     env["GATEWAY_ANTHROPIC_CREDENTIAL"] = settings.api_key or ""
     env["GATEWAY_ANTHROPIC_SUBSCRIPTION"] = settings.subscription_token or ""

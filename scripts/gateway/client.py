@@ -7,7 +7,7 @@ from scripts.core import paths
 from scripts.core.errors import ToolkitError
 from scripts.core.http import Reply, request
 from scripts.core.settings import Settings
-from scripts.gateway import tiers
+from scripts.gateway import credential_tiers
 
 TEST_PROMPT = "Reply with the single word: pong"
 
@@ -42,7 +42,7 @@ def answered_by(headers: Dict[str, str]) -> str:
     """Which upstream served a proxied request, from LiteLLM's response headers."""
     deployment = headers.get("x-litellm-model-name", "")
     provider = upstream_of(deployment)
-    if provider == "Anthropic" and headers.get("x-litellm-model-group", "").endswith(tiers.SUFFIX):
+    if provider == "Anthropic" and headers.get("x-litellm-model-group", "").endswith(credential_tiers.SUFFIX):
         provider = "Anthropic subscription"
     fallbacks = headers.get("x-litellm-attempted-fallbacks", "0")
     via = f", after {fallbacks} fallback" if fallbacks not in ("", "0") else ""

@@ -22,11 +22,11 @@ from scripts.core.errors import ToolkitError
 from scripts.core.files import PRIVATE, write_atomic
 from scripts.core.model_specs import KEYS_VAR, TIERS_VAR, ModelSpec
 from scripts.core.settings import Settings, mask
-from scripts.gateway import shared_state, tiers
+from scripts.gateway import shared_state, credential_tiers
 
 # LiteLLM callbacks the tiers need (see each module): cooldowns for the hops after the first,
 # and which tier answered last (make status).
-TIER_CALLBACKS = ["scripts.gateway.tier_cooldown.handler", "scripts.gateway.last_answer.handler"]
+TIER_CALLBACKS = ["scripts.in_proxy.chain_cooldown.handler", "scripts.in_proxy.last_answer.handler"]
 HEADER = ("# The effective LiteLLM config: {config} plus the models and tiers .env defines.\n"
           "# Written by `make up` to {target} on every start; edit config.yaml or .env, not this.\n")
 SECTIONS = ("router_settings", "litellm_settings", "general_settings")
@@ -127,9 +127,9 @@ def tiers_after_bedrock(settings: Settings, config: dict) -> Additions:
 
 def subscription_tiers(settings: Settings, config: dict) -> Additions:
     """CLAUDE_CODE_OAUTH_TOKEN: the `-subscription` twins Claude Code's requests try first
-    (scripts/gateway/tiers.py). After tiers_after_bedrock, so that a twin's chain (its
+    (scripts/gateway/credential_tiers.py). After tiers_after_bedrock, so that a twin's chain (its
     name's chain) holds the tiers after Bedrock too."""
-    found = tiers.tier_additions(config, settings)
+    found = credential_tiers.tier_additions(config, settings)
     chains = {name: targets for item in found["fallbacks"] for name, targets in item.items()}
     return Additions("CLAUDE_CODE_OAUTH_TOKEN", models=found["model_list"], fallbacks=chains,
                      callbacks=found["callbacks"])

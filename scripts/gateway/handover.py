@@ -1,6 +1,6 @@
 """`make restart` that drops no request: the new proxy starts beside the old one.
 
-The proxy's listening sockets have SO_REUSEPORT (gateway/serving.py), so the new proxy
+The proxy's listening sockets have SO_REUSEPORT (in_proxy/serving.py), so the new proxy
 binds the same port while the old one still listens and answers. Once every worker of
 the new one listens (gateway/readiness.py), the pid file names it and the old one is
 drained as `make down` drains (gateway/drain.py): it stops listening, answers what

@@ -20,7 +20,7 @@ from scripts.gateway.proxy_env import environment
 
 # In the proxy's command line (litellm_command): with the start time recorded beside
 # the pid, it tells our proxy from any other process that reuses the pid.
-PROXY_MODULE = "scripts.gateway.litellm_main"
+PROXY_MODULE = "scripts.in_proxy.litellm_main"
 
 
 def proxy_config(cfg: settings_mod.Settings) -> Path:
@@ -37,7 +37,7 @@ def write_proxy_config(cfg: settings_mod.Settings) -> Path:
 def litellm_command(cfg: settings_mod.Settings) -> List[str]:
     if not paths.venv_bin("litellm").exists():
         raise ToolkitError(f"{paths.venv_bin('litellm')} not found: run `make install`")
-    # scripts.gateway.litellm_main is LiteLLM's own CLI with boto3 preloaded (see
+    # scripts.in_proxy.litellm_main is LiteLLM's own CLI with boto3 preloaded (see
     # there), run from PROJECT_DIR; running_pid() looks for it in the command line.
     return [str(paths.venv_bin("python")), "-m", PROXY_MODULE, "--config", str(proxy_config(cfg)),
             "--host", cfg.host, "--port", str(cfg.port), "--num_workers", str(cfg.workers)]

@@ -1,5 +1,5 @@
 """The proxy's environment beyond settings.proxy_environment: what several workers and a
-shared Redis need (gateway/serving.py, gateway/shared_state.py)."""
+shared Redis need (in_proxy/serving.py, gateway/shared_state.py)."""
 from typing import Dict
 
 from scripts.core import paths

@@ -1,5 +1,5 @@
 """The subscription's usage windows as `make status` shows them, read from the gauges
-the proxy exports (scripts/gateway/usage_gauges.py) in its /metrics/ text.
+the proxy exports (scripts/in_proxy/usage_gauges.py) in its /metrics/ text.
 
     5h 73% (resets 17:00), 7d 41% (resets Tue 09:00), as of 14:02
     LIMITED until 17:00:00 (five_hour): 5h 100% rejected, 7d 41%: Claude Code uses the API key

@@ -1,4 +1,4 @@
-"""The gateway's own refusals (scripts/gateway/master_key.py raises them): their exception
+"""The gateway's own refusals (scripts/in_proxy/master_key.py raises them): their exception
 type, their body in the format of the API the route belongs to, and one log line each.
 
 Kept apart from master_key.py on purpose: LiteLLM loads a custom_auth module from a file

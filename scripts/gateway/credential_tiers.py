@@ -3,7 +3,7 @@
 With a subscription token (CLAUDE_CODE_OAUTH_TOKEN), every Anthropic model name of
 config.yaml that uses the API-key credential gets a twin `<name>-subscription`: the same
 deployment with the subscription token, tried first for Claude Code's requests only
-(scripts/gateway/tier_hooks.py decides per request, by claude_code.py's rule):
+(scripts/in_proxy/credential_hooks.py decides per request, by claude_code.py's rule):
 
   credentials in .env   Claude Code                        every other client
   key + token           subscription -> API key -> Bedrock API key -> Bedrock
@@ -27,7 +27,7 @@ API_KEY_VARIABLE = "GATEWAY_ANTHROPIC_CREDENTIAL"
 SUBSCRIPTION_VARIABLE = "GATEWAY_ANTHROPIC_SUBSCRIPTION"
 API_KEY_REFERENCE = f"os.environ/{API_KEY_VARIABLE}"
 SUBSCRIPTION_REFERENCE = f"os.environ/{SUBSCRIPTION_VARIABLE}"
-HOOK = "scripts.gateway.tier_hooks.handler"
+HOOK = "scripts.in_proxy.credential_hooks.handler"
 TIER = "subscription"  # model_info.gateway_tier of the twins
 
 

@@ -15,7 +15,7 @@ Why not `uvicorn.run(workers=N)`, which LiteLLM's CLI calls:
 The socket is bound but not listening until Uvicorn serves (asyncio calls listen()
 after LiteLLM's start-up event), so the kernel never queues a connection on a worker
 that cannot answer yet. The app, its settings and its start-up are LiteLLM's own: its
-CLI runs with --skip_server_startup first (gateway/litellm_main.py).
+CLI runs with --skip_server_startup first (in_proxy/litellm_main.py).
 """
 import asyncio
 import os

@@ -1,6 +1,6 @@
 """Ollama's API and Gemini's /v1/ routes, mounted on LiteLLM's own FastAPI app.
 
-scripts/gateway/litellm_main.py calls mount() the moment `litellm.proxy.proxy_server`
+scripts/in_proxy/litellm_main.py calls mount() the moment `litellm.proxy.proxy_server`
 has been imported, before uvicorn serves its `app`. Every route here runs LiteLLM's
 own request path, as its native Gemini routes do: `user_api_key_auth` as the
 dependency, then `ProxyBaseLLMRequestProcessing` with the proxy's `llm_router`,
@@ -25,8 +25,8 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException  # FastAPI's is a subclass: both are caught
 
 from scripts.core import settings
-from scripts.gateway import ollama
-from scripts.gateway import ollama_replies as replies
+from scripts.in_proxy import ollama
+from scripts.in_proxy import ollama_replies as replies
 
 NDJSON = "application/x-ndjson"
 # Headers LiteLLM reads a client credential from: a client that sends any of them is

@@ -1,8 +1,8 @@
 """Ollama's /api/chat and /api/generate requests as OpenAI chat requests: pure functions.
 
-The routes (scripts/gateway/format_routes.py) hand LiteLLM the request built here, so
+The routes (scripts/in_proxy/format_routes.py) hand LiteLLM the request built here, so
 LiteLLM's router, fallbacks, cooldowns, callbacks and metrics treat an Ollama client
-exactly as an OpenAI one; the answers go back through scripts/gateway/ollama_replies.py.
+exactly as an OpenAI one; the answers go back through scripts/in_proxy/ollama_replies.py.
 Raises OllamaError (status, message) for what the client must fix.
 
 Mapping (Ollama -> OpenAI): messages (system/user/assistant/tool, images -> image_url

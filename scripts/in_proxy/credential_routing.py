@@ -1,6 +1,6 @@
 """The per-request tier decision, pure: which model group a request goes to.
 
-Routes is read once from the router's model list and fallbacks (tier_hooks.py); route()
+Routes is read once from the router's model list and fallbacks (credential_hooks.py); route()
 then decides per request, from the requested model name and whether the request is
 Claude Code's (claude_code.py):
 
@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, NamedTuple, Optional, Tuple
 
-from scripts.gateway import tiers
+from scripts.gateway import credential_tiers
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ def routes_of(model_list: Iterable[Mapping], fallbacks: Iterable, api_key_tier: 
     for deployment in model_list:
         info = deployment.get("model_info") or {}
         name = str(deployment.get("model_name", ""))
-        if info.get("gateway_tier") == tiers.TIER:
+        if info.get("gateway_tier") == credential_tiers.TIER:
             twins[str(info.get("gateway_base"))] = name
         elif str((deployment.get("litellm_params") or {}).get("model", "")).startswith("anthropic/"):
             anthropic.add(name)
@@ -56,7 +56,7 @@ def routes_of(model_list: Iterable[Mapping], fallbacks: Iterable, api_key_tier: 
 
 def routes_of_router(router: Any) -> Routes:
     """The Routes of LiteLLM's running router; an API key tier exists when the proxy has the key."""
-    return routes_of(router.model_list, router.fallbacks or [], api_key_tier=bool(os.environ.get(tiers.API_KEY_VARIABLE)))
+    return routes_of(router.model_list, router.fallbacks or [], api_key_tier=bool(os.environ.get(credential_tiers.API_KEY_VARIABLE)))
 
 
 def count_tokens_refusal(routes: Routes, body: Mapping[str, Any], from_claude_code: bool) -> Optional[str]:
@@ -94,4 +94,4 @@ def route(routes: Routes, model: str, claude_code: bool) -> Decision:
 def subscription_deployments(model_list: Iterable[Mapping]) -> List[Tuple[str, str]]:
     """(deployment id, provider model) of every subscription twin."""
     return [(str((d.get("model_info") or {}).get("id")), str((d.get("litellm_params") or {}).get("model", "")))
-            for d in model_list if (d.get("model_info") or {}).get("gateway_tier") == tiers.TIER]
+            for d in model_list if (d.get("model_info") or {}).get("gateway_tier") == credential_tiers.TIER]

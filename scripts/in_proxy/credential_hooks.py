@@ -1,9 +1,9 @@
 """The LiteLLM side of the credential tiers: one CustomLogger, loaded by the proxy from
-litellm_settings.callbacks (scripts/gateway/tiers.py adds it when a subscription token
+litellm_settings.callbacks (scripts/gateway/credential_tiers.py adds it when a subscription token
 is set). Only the proxy imports this module.
 
 - async_pre_call_hook: sends Claude Code's requests to the subscription twin of their
-  model and keeps every other request off it (tier_routing.route), before the router
+  model and keeps every other request off it (credential_routing.route), before the router
   picks a deployment. It only ever changes `model`: headers and system prompt go upstream
   as the client sent them.
 - async_log_failure_event: a subscription 429 that announces a reset
@@ -26,14 +26,15 @@ from litellm.litellm_core_utils.exception_mapping_utils import _get_response_hea
 from litellm.proxy import proxy_server
 from litellm.router_utils.cooldown_cache import CooldownCache
 
-from scripts.gateway import claude_code, tier_routing, tiers, usage_gauges, usage_windows
+from scripts.gateway import credential_tiers
+from scripts.in_proxy import claude_code, credential_routing, usage_gauges, usage_windows
 
 log = logging.getLogger("claude_gateway.tiers")
 
 
 def _subscription_call(kwargs: Mapping[str, Any]) -> bool:
     model_info = (kwargs.get("litellm_params") or {}).get("model_info") or {}
-    return model_info.get("gateway_tier") == tiers.TIER
+    return model_info.get("gateway_tier") == credential_tiers.TIER
 
 
 def _answer_headers(kwargs: Mapping[str, Any], response: Any) -> Mapping[str, str]:
@@ -49,14 +50,14 @@ def _answer_headers(kwargs: Mapping[str, Any], response: Any) -> Mapping[str, st
 class TierHooks(CustomLogger):
     def __init__(self) -> None:
         super().__init__()
-        self._routes: Optional[tier_routing.Routes] = None
+        self._routes: Optional[credential_routing.Routes] = None
         self._router: Any = None
 
-    def routes(self) -> tier_routing.Routes:
+    def routes(self) -> credential_routing.Routes:
         """Read from the router once: the model list does not change while the proxy runs."""
         router = proxy_server.llm_router
         if self._routes is None or self._router is not router:
-            self._routes = tier_routing.routes_of_router(router)
+            self._routes = credential_routing.routes_of_router(router)
             self._router = router
         return self._routes
 
@@ -66,7 +67,7 @@ class TierHooks(CustomLogger):
             return data
         headers = (data.get("proxy_server_request") or {}).get("headers") or {}
         from_claude_code = call_type == "anthropic_messages" and claude_code.is_claude_code(headers, data)
-        decision = tier_routing.route(self.routes(), model, from_claude_code)
+        decision = credential_routing.route(self.routes(), model, from_claude_code)
         if decision.refusal:
             raise HTTPException(status_code=403, detail=decision.refusal)
         data["model"] = decision.model
@@ -98,7 +99,7 @@ class TierHooks(CustomLogger):
     def cool_down(self, exception: Exception, claim: Optional[str], seconds: float) -> None:
         router = proxy_server.llm_router
         cooled = []
-        for deployment_id, model in tier_routing.subscription_deployments(router.model_list):
+        for deployment_id, model in credential_routing.subscription_deployments(router.model_list):
             if usage_windows.claim_covers(claim, model):
                 # Delete first: the in-memory cache keeps an existing key's TTL on a new write,
                 # so the router's own entry (the retry-after) would still expire the cooldown.

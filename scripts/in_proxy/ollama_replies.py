@@ -1,6 +1,6 @@
 """LiteLLM's OpenAI-format answers as Ollama's: whole replies, NDJSON streams, model lists.
 
-Pure functions over plain dicts (scripts/gateway/ollama.py builds the requests). Ollama
+Pure functions over plain dicts (scripts/in_proxy/ollama.py builds the requests). Ollama
 reports times in nanoseconds; these are measured by the proxy (request to last byte,
 request to first token), and load_duration is 0: nothing is loaded here.
 """
@@ -10,7 +10,7 @@ import json
 import time
 from typing import Any, Callable, Dict, List, Optional
 
-from scripts.gateway.ollama import OllamaError, error_body
+from scripts.in_proxy.ollama import OllamaError, error_body
 
 # OpenAI finish_reason -> Ollama done_reason (Ollama reports "stop" after tool calls too).
 DONE_REASONS = {"stop": "stop", "length": "length", "tool_calls": "stop", "function_call": "stop",

@@ -1,5 +1,5 @@
 """Prometheus gauges of the subscription's usage windows, set from the unified headers of
-the latest subscription answer (scripts/gateway/tier_hooks.py). LiteLLM serves them with
+the latest subscription answer (scripts/in_proxy/credential_hooks.py). LiteLLM serves them with
 its own metrics at /metrics/ (the default registry). `make status`, the Grafana row
 "Claude subscription" and the alert SubscriptionWindowNearLimit read them.
 
@@ -17,7 +17,7 @@ from typing import Optional
 
 from prometheus_client import Gauge
 
-from scripts.gateway.usage_windows import STATUSES, Usage
+from scripts.in_proxy.usage_windows import STATUSES, Usage
 
 # mostrecent: with several worker processes (PROMETHEUS_MULTIPROC_DIR) the latest value wins.
 _MODE = "mostrecent"

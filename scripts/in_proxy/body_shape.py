@@ -14,7 +14,7 @@ compressed bodies pass untouched, and so does an empty body.
 from starlette.datastructures import Headers
 from starlette.requests import Request
 
-from scripts.gateway.refusals import GatewayRefusal, log_refusal, render
+from scripts.in_proxy.refusals import GatewayRefusal, log_refusal, render
 
 MESSAGE = "the request body must be a JSON object ({...}), as the API of this route defines it"
 WITH_BODY = ("POST", "PUT", "PATCH")

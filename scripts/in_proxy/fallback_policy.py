@@ -13,7 +13,7 @@ litellm_settings.callbacks) uses its hooks:
   primary refused the request itself (400, 413, 422: Bedrock runs the same model and
   would refuse it too), so the client gets the primary's own error at once. A 400 about
   the account (an empty credit balance, a login LiteLLM could not refresh) is not the
-  request's fault: that one still falls back (scripts/gateway/failures.py);
+  request's fault: that one still falls back (scripts/in_proxy/failures.py);
 - async_post_call_failure_hook gives the client the failed fallback's status and message
   instead of the primary's. LiteLLM uses the HTTPException it returns on its OpenAI
   routes; its /v1/messages handler ignores it and answers from the exception object,
@@ -31,7 +31,7 @@ from fastapi import HTTPException
 from litellm.integrations.custom_logger import CustomLogger
 from prometheus_client import Counter
 
-from scripts.gateway.failures import Failure, FallbackSkipped, is_client_error, primary_outcome, status_of
+from scripts.in_proxy.failures import Failure, FallbackSkipped, is_client_error, primary_outcome, status_of
 
 MAX_REQUESTS = 1024  # failures remembered; a request needs its own only while it runs
 MAX_DETAIL = 400

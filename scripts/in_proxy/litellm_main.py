@@ -1,5 +1,5 @@
 """The LiteLLM proxy: LiteLLM's own CLI for its set-up, then its app served by
-gateway/serving.py (SO_REUSEPORT socket, workers forked after the imports), with its
+in_proxy/serving.py (SO_REUSEPORT socket, workers forked after the imports), with its
 output in a log that rotates while it runs, the AWS SDK imported before the first
 request, and the toolkit's extra routes and refusal renderer on LiteLLM's own app.
 
@@ -42,7 +42,7 @@ import botocore.auth  # noqa: E402,F401
 import botocore.credentials  # noqa: E402,F401
 from litellm import run_server  # noqa: E402
 
-from scripts.gateway import body_shape, format_routes, import_hook, refusals, serving  # noqa: E402
+from scripts.in_proxy import body_shape, format_routes, import_hook, refusals, serving  # noqa: E402
 
 
 def extend(server: ModuleType) -> None:

@@ -1,7 +1,7 @@
 """One call per cooldown window for every tier of a fallback chain, not only the first.
 
 A LiteLLM callback that the effective config registers when CLAUDE_FALLBACK_AFTER_BEDROCK
-puts tiers after Bedrock (`litellm_settings.callbacks: [..., scripts.gateway.tier_cooldown.handler]`).
+puts tiers after Bedrock (`litellm_settings.callbacks: [..., scripts.in_proxy.chain_cooldown.handler]`).
 
 Why it exists (LiteLLM 1.106.2, measured with the simulators): LiteLLM cools a deployment
 down from its failure callback, which runs once per request: the request's logging object

@@ -1,6 +1,6 @@
 """Who may use the proxy: LITELLM_MASTER_KEY, checked by LiteLLM's custom_auth hook.
 
-config.yaml names `scripts.gateway.master_key.user_api_key_auth` in
+config.yaml names `scripts.in_proxy.master_key.user_api_key_auth` in
 general_settings.custom_auth. LiteLLM calls it on every route that needs a key, with the
 key it found in (first wins) x-litellm-api-key, `Authorization: Bearer`, api-key,
 x-api-key, x-goog-api-key, Ocp-Apim-Subscription-Key, or `?key=` on Gemini routes. It
@@ -8,13 +8,13 @@ replaces LiteLLM's own check, which without a database answered a missing key wi
 (its error handler imports prisma) and a wrong key with 400 "No connected db.", each with
 a 10 KB traceback in the log.
 
-Every refusal is a 401 that says what to send (scripts/gateway/refusals.py gives it the
+Every refusal is a 401 that says what to send (scripts/in_proxy/refusals.py gives it the
 route's API format and one log line). The key is compared in constant time. `GET /health`
 (a real inference call to every deployment: 34 upstream calls for one request) and
 `POST /health/test_connection` are refused with 403: `make health` uses
 /health/liveliness, /health/readiness and /v1/models instead. A token count that names
 the Claude subscription's tier from another client than Claude Code is refused with 403
-too (tier_routing.count_tokens_refusal): no other hook runs on that route.
+too (credential_routing.count_tokens_refusal): no other hook runs on that route.
 """
 import hmac
 from typing import Optional
@@ -26,8 +26,8 @@ from litellm.proxy._types import LiteLLMRoutes, LitellmUserRoles, UserAPIKeyAuth
 from litellm.proxy.auth.auth_utils import get_request_route
 from litellm.proxy.common_utils.http_parsing_utils import read_request_body
 
-from scripts.gateway import claude_code, tier_routing
-from scripts.gateway.refusals import GatewayRefusal, log_refusal
+from scripts.in_proxy import claude_code, credential_routing
+from scripts.in_proxy.refusals import GatewayRefusal, log_refusal
 
 NO_KEY = ("no proxy key: send LITELLM_MASTER_KEY from .env as `Authorization: Bearer <key>` "
           "or `x-api-key: <key>`")
@@ -60,8 +60,8 @@ async def user_api_key_auth(request: Request, api_key: Optional[str]) -> UserAPI
         raise GatewayRefusal(403, "permission_error", spending)
     if route.rstrip("/") == COUNT_TOKENS_ROUTE:  # no pre-call hook runs there
         body = await read_request_body(request)  # already parsed by LiteLLM: no second read
-        refusal = isinstance(body, dict) and proxy_server.llm_router and tier_routing.count_tokens_refusal(
-            tier_routing.routes_of_router(proxy_server.llm_router), body, claude_code.is_claude_code(request.headers, body))
+        refusal = isinstance(body, dict) and proxy_server.llm_router and credential_routing.count_tokens_refusal(
+            credential_routing.routes_of_router(proxy_server.llm_router), body, claude_code.is_claude_code(request.headers, body))
         if refusal:
             log_refusal(request, route, "subscription tier asked for by another client")
             raise GatewayRefusal(403, "permission_error", refusal)

@@ -1,4 +1,4 @@
-"""What an upstream failure means for the fallback (scripts/gateway/fallback_policy.py):
+"""What an upstream failure means for the fallback (scripts/in_proxy/fallback_policy.py):
 which ones Bedrock could not fix, and how a failed fallback is described. Standard
 library only."""
 from dataclasses import dataclass
