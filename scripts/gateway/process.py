@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Iterator, List, Optional, Tuple
 
-from scripts.core import envfile, paths, procs
+from scripts.core import env_names, envfile, paths, procs
 from scripts.core import settings as settings_mod
 from scripts.core.errors import ToolkitError, warn
 from scripts.core.http import is_live
@@ -88,6 +88,7 @@ def _forget_stale() -> str:
 def preflight() -> settings_mod.Settings:
     """Everything a start needs, checked before anything is started."""
     _warn_if_shared(paths.env_file())
+    env_names.warn_misspelt(paths.env_file())  # before load: a typo may be why load refuses
     cfg = settings_mod.load()
     effective_config.load_and_render(cfg)  # config.yaml and the .env models and tiers, checked together
     paths.proxy_log_max_bytes()  # a bad GATEWAY_PROXY_LOG_MAX_BYTES stops `up` before anything starts
