@@ -83,6 +83,9 @@ def _body(argv: List[str]) -> int:
     if is_up_to_date(venv) and "--force" not in argv:
         print(f">> {venv} is up to date with requirements.lock")
         return 0
+    if "--dry-run" in argv:
+        print(f"Would {'update' if venv.exists() else 'create'} {venv} with uv from requirements.lock")
+        return 0
     install(venv)
     print(f">> installed into {venv}")
     return 0
