@@ -12,6 +12,8 @@ from scripts.core.http import Reply
 from scripts.gateway import effective_config, credential_tiers, upstreams
 from scripts.gateway.client import TEST_PROMPT, answered_by, call, installed_version
 
+MAX_ERROR = 2000  # a runaway body stays readable; the gateway's own messages are far shorter
+
 
 def _served_models(cfg: settings_mod.Settings) -> Reply:
     """GET /v1/models with the master key: proves the proxy accepts the key."""
@@ -72,8 +74,7 @@ def test(args: argparse.Namespace) -> int:
     reply = call(cfg, "POST", "/v1/messages", payload, timeout=args.timeout)
     elapsed = time.monotonic() - started
     if reply.status != 200:
-        message = reply.body.decode(errors="replace")[:300]
-        raise ToolkitError(f"POST /v1/messages for {args.model} failed with {reply.status}: {message}")
+        raise ToolkitError(f"POST /v1/messages for {args.model} failed with {reply.status}: {error_message(reply)}")
     try:
         body = reply.json()
     except ValueError:
@@ -84,6 +85,19 @@ def test(args: argparse.Namespace) -> int:
         raise ToolkitError(f"POST /v1/messages for {args.model} answered 200 without a message's text: {excerpt}")
     print(f">> {args.model} answered by {answered_by(reply.headers)} in {elapsed * 1000:.0f} ms: {text[:80]!r}")
     return 0
+
+
+def error_message(reply: Reply) -> str:
+    """The proxy's error message, whole and on one line: it names each attempt and why it
+    failed, and the part that matters (the fix) comes last."""
+    try:
+        body = reply.json()
+    except ValueError:
+        body = None
+    error = body.get("error") if isinstance(body, dict) else None
+    message = error.get("message") if isinstance(error, dict) else None
+    text = message if isinstance(message, str) and message else reply.body.decode(errors="replace")
+    return " ".join(text.split())[:MAX_ERROR] or "(empty body)"
 
 
 def models(_args: argparse.Namespace) -> int:
