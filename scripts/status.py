@@ -20,6 +20,7 @@ import datetime as dt
 import json
 import os
 import subprocess
+import time
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -35,7 +36,7 @@ from scripts.core.http import request
 from scripts.gateway import effective_config, process
 from scripts.gateway import credential_tiers
 from scripts.gateway.client import installed_version
-from scripts.observability import subscription_usage
+from scripts.observability import subscription_usage, upstream_counts
 from scripts.observability.metrics import parse as parse_metrics
 from scripts.services import platform as platform_info
 from scripts.services import redis_local
@@ -67,13 +68,27 @@ def _ask_proxy(cfg: settings_mod.Settings) -> Dict[str, object]:
     return answers
 
 
-def uptime(pid: int) -> Optional[str]:
-    seconds: Optional[float] = None
+def running_seconds(pid: int) -> Optional[float]:
+    """How long the process has run, from /proc (Linux); None elsewhere."""
     try:
         start_ticks = int((procs.stat_fields(pid) or [])[19])
         since_boot = float(Path("/proc/uptime").read_text().split()[0])
-        seconds = since_boot - start_ticks / os.sysconf("SC_CLK_TCK")
+        return since_boot - start_ticks / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError):
+        return None
+
+
+def started_clock(pid: Optional[int]) -> str:
+    """When the proxy started (its counters too), as HH:MM:SS; "its start" when unknown."""
+    seconds = running_seconds(pid) if pid else None
+    if seconds is None:
+        return "its start"
+    return dt.datetime.fromtimestamp(time.time() - seconds).strftime("%H:%M:%S")
+
+
+def uptime(pid: int) -> Optional[str]:
+    seconds = running_seconds(pid)
+    if seconds is None:
         out = subprocess.run(["ps", "-o", "etime=", "-p", str(pid)], capture_output=True, text=True).stdout.strip()
         return out or None
     minutes = int(seconds) // 60
@@ -221,16 +236,24 @@ def subscription_row(cfg: settings_mod.Settings, answers: Dict[str, object]) -> 
                                                             "the API key" if next_tier == "API key" else next_tier))
 
 
-def primary_row(answers: Dict[str, object], after_bedrock: bool = False) -> str:
+def primary_row(answers: Dict[str, object]) -> str:
+    """The API-key primary's cooldowns as this proxy's workers counted them (one another
+    proxy set through Redis shows in the upstreams row: Anthropic gets no attempt)."""
     text, unknown = _metrics_text(answers)
     if text is None:
         return _row("primary", unknown)
     cooled = cooling_down(text)
     if not cooled:
-        return _row("primary", "Anthropic serving (no model in cooldown)")
-    names = ", ".join(f"{group} (after {status})" for group, status in cooled)
-    fallback = "Bedrock and the tiers after it answer" if after_bedrock else "Bedrock answers"
-    return _row("primary", f"COOLDOWN: {names}: {fallback} until Anthropic does again")
+        return _row("primary", "no cooldown counted by this proxy (LiteLLM's metrics)")
+    names = ", ".join(f"{group} (after HTTP {status})" for group, status in cooled)
+    return _row("primary", f"COOLDOWN: {names}: cooled down by LiteLLM, no Anthropic answer since")
+
+
+def upstreams_row(answers: Dict[str, object], pid: Optional[int]) -> str:
+    text, unknown = _metrics_text(answers)
+    if text is None:
+        return _row("upstreams", unknown)
+    return _row("upstreams", upstream_counts.summary(parse_metrics(text), started_clock(pid)))
 
 
 def shared_state_row(cfg: settings_mod.Settings) -> str:
@@ -264,8 +287,9 @@ def _body(argv: List[str]) -> int:
         if cfg.subscription_token:
             rows.append(subscription_row(cfg, answers))
         if cfg.api_key:
-            rows.append(primary_row(answers, after_bedrock=answered is not None))
-        rows.append(answered)
+            rows.append(primary_row(answers))
+        rows += [upstreams_row(answers, process.running_pid() or service_status.describe("proxy", platform)[1]),
+                 answered]
     rows.append(shared_state_row(cfg))
     print("\n".join(row for row in rows if row))
     return 0
