@@ -30,6 +30,14 @@ def _model_ids(reply: Reply) -> List[str]:
     return [m["id"] for m in reply.json().get("data", [])]
 
 
+def served_names(ids: List[str]) -> str:
+    """What /v1/models listed, split the way `make status` and `make info` count model names:
+    a -bedrock or -subscription twin is a deployment name, not a model name of its own."""
+    twins = [i for i in ids if i.endswith(("-bedrock", credential_tiers.SUFFIX))]
+    return (f"/v1/models lists {len(ids)} names: {len(ids) - len(twins)} model names"
+            + (f" and {len(twins)} -bedrock/-subscription twins" if twins else ""))
+
+
 def health(_args: argparse.Namespace) -> int:
     cfg = settings_mod.load()
     config = configfile.load(paths.config_file())
@@ -44,7 +52,7 @@ def health(_args: argparse.Namespace) -> int:
     print(f"readiness  ok    {details.get('status')}")
     served = _served_models(cfg)
     print(f"auth       ok    master key accepted by LiteLLM {installed_version('litellm')}; "
-          f"{len(_model_ids(served))} model names served")
+          f"{served_names(_model_ids(served))}")
     for line in upstreams.describe(cfg, config):
         print(f"upstream   {line}")
     print(f"tiers      {credential_tiers.describe_paths(cfg)}")

@@ -164,7 +164,8 @@ def models_row(cfg: settings_mod.Settings) -> str:
         return _row("models", str(exc))
     from_env = f", {len(own)} of them from .env" if own else ""
     kind = "fallbacks" if cfg.fallback_tiers else "a Bedrock fallback"
-    return _row("models", f"{len(set(config.public_models) | own)} names{from_env}, {len(config.fallbacks)} with "
+    names = configfile.describe_names(set(config.public_models) | own)
+    return _row("models", f"{names}{from_env}, {len(config.fallbacks)} with "
                           f"{kind} ({paths.config_file()})")
 
 

@@ -154,6 +154,9 @@ def test_get_health_is_refused_and_costs_nothing(fresh):
     health = fresh.script("health", "health")
     assert health.returncode == 0, health.stderr
     assert "auth       ok    master key accepted" in health.stdout
+    # the same count of model names as `make status` (tests/test_status.py: 17 and the claude-* route)
+    auth = next(line for line in health.stdout.splitlines() if line.startswith("auth "))
+    assert ": 17 model names and 16 " in auth and auth.endswith(" -bedrock/-subscription twins"), auth
     # make health's own Bedrock check is a ListFoundationModels (no inference), never a model call.
     assert fresh.primary_calls() == [] and fresh.fallback_calls() == []
 

@@ -60,7 +60,7 @@ def test_status_of_a_running_proxy(stack, capsys):
     assert out["Anthropic"] == "api-key sk-ant...6789"
     assert out["AWS SSO"] == "static keys from .env (AWS_ACCESS_KEY_ID AKIAE2...0001): no SSO"
     assert out["Claude Code"].startswith("direct, not through the proxy")
-    assert out["models"].startswith("18 names, 17 with a Bedrock fallback")
+    assert out["models"].startswith("17 names and the claude-* route, 17 with a Bedrock fallback")
     # LiteLLM's first /metrics/ answer after a start takes seconds; status says so rather than wait.
     first_metrics_call = out["primary"].startswith("unknown (no metrics within 0.8s: timed out;")
     assert first_metrics_call or out["primary"] == "no cooldown counted by this proxy (LiteLLM's metrics)"
