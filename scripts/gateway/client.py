@@ -3,7 +3,7 @@ the proxy is not there, who answered a proxied request, and the installed LiteLL
 version. health, status, test-claude, demo and bench share these."""
 from typing import Dict, Optional
 
-from scripts.core import paths
+from scripts.core import paths, providers
 from scripts.core.errors import ToolkitError
 from scripts.core.http import Reply, request
 from scripts.core.settings import Settings
@@ -27,8 +27,7 @@ def call(cfg: Settings, method: str, path: str, payload=None, timeout: float = 5
         raise ToolkitError(f"the proxy is not running at {cfg.base_url} ({exc}): run `make up`") from None
 
 
-UPSTREAM_NAMES = {"bedrock": "Bedrock", "anthropic": "Anthropic", "zai": "Z.AI", "chatgpt": "ChatGPT",
-                  "github_copilot": "Copilot"}
+UPSTREAM_NAMES = providers.NAMES
 
 
 def upstream_of(deployment: str) -> str:

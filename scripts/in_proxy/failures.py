@@ -1,12 +1,14 @@
 """What an upstream failure means for the fallback (scripts/in_proxy/fallback_policy.py):
 which ones Bedrock could not fix, and how a failed request is told to the client, in one
 line: each attempt, why it failed, and the fix (`claude-haiku: Anthropic: cannot resolve
-api.anthropic.com; Bedrock: AWS profile 'dev-sso' not found: fix AWS_PROFILE in .env`).
-Standard library only."""
+api.anthropic.com; Bedrock: AWS profile dev-sso not found: fix AWS_PROFILE in .env`).
+No LiteLLM import: unit tests run it without a proxy."""
 import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import List, Optional, Tuple
+
+from scripts.core.providers import NAMES as UPSTREAMS
 
 CLIENT_ERRORS = (400, 413, 422)
 # 400s that are about the account or credential, not the request, so another upstream or
@@ -14,8 +16,6 @@ CLIENT_ERRORS = (400, 413, 422)
 # ("only authorized for use with Claude Code"), LiteLLM's failed ChatGPT/Copilot login refresh.
 NOT_THE_REQUEST = ("credit balance", "credential", "authenticationerror")
 MAX_REASON = 160
-UPSTREAMS = {"anthropic": "Anthropic", "bedrock": "Bedrock", "zai": "Z.AI", "chatgpt": "ChatGPT",
-             "github_copilot": "Copilot", "openai": "OpenAI-compatible"}
 
 
 @dataclass(frozen=True)

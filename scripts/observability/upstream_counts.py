@@ -14,12 +14,11 @@ import collections
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List
 
+from scripts.core.providers import NAMES
 from scripts.observability.metrics import Sample
 
 SUCCESS = "litellm_deployment_success_responses_total"
 FAILURE = "litellm_deployment_failure_responses_total"
-NAMES = {"anthropic": "Anthropic", "bedrock": "Bedrock", "zai": "Z.AI", "chatgpt": "ChatGPT",
-         "github_copilot": "Copilot", "openai": "OpenAI-compatible"}
 ORDER = ("anthropic", "bedrock")
 TIMES = {1: "once", 2: "twice"}
 
