@@ -89,7 +89,9 @@ def test_cooldowns_give_one_call_per_window_to_every_tier_but_the_last(shipped):
         cooldown = (entry.get("model_info") or {}).get("cooldown_time")
         assert cooldown == (0 if entry["model_name"] == "glm-4.6" else None), entry["model_name"]
     callbacks = shipped["litellm_settings"]["callbacks"]
-    assert config["litellm_settings"]["callbacks"] == [*callbacks, *effective_config.TIER_CALLBACKS]
+    assert config["litellm_settings"]["callbacks"] == [
+        *callbacks, *(c for c in effective_config.TIER_CALLBACKS if c not in callbacks)]
+    assert set(effective_config.TIER_CALLBACKS) <= set(config["litellm_settings"]["callbacks"])
     no_tiers = render(shipped, Settings({"PROXY_MODEL_KEYS": "glm", **GLM}))
     assert entries(no_tiers, "claude-haiku-bedrock")[0]["model_info"] == {"cooldown_time": 0}, \
         "without tiers Bedrock stays the last resort"
