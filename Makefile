@@ -18,7 +18,7 @@ help:
 
 ## ---- setup ------------------------------------------------------------------
 
-.PHONY: install  ## Create .venv with uv from requirements.lock (no-op when up to date)
+.PHONY: install  ## Create .venv with uv from requirements.lock (no-op when up to date); put `claude-gateway` on PATH
 install:
 	@$(PYTHON) -m scripts.install
 
@@ -131,6 +131,7 @@ uninstall-all:
 	-@$(MAKE) --no-print-directory uninstall-service
 	-@$(MAKE) --no-print-directory uninstall-sso-refresh
 	-@$(MAKE) --no-print-directory remove-claude
+	-@$(PYTHON) -m scripts.install --remove-launcher
 	@echo ">> removed services and shell setup; .env and config.yaml are kept"
 
 ## ---- Claude Code integration -----------------------------------------

@@ -92,6 +92,12 @@ def answered_by_file() -> Path:
     return state_dir() / "answered-by.json"
 
 
+def proxy_alive_lock() -> Path:
+    """Every proxy process holds a shared lock on this file while it runs (last_answer.py): the status
+    line tells a running proxy from a stopped one by trying the lock, without a pid or a request."""
+    return state_dir() / "proxy-alive.lock"
+
+
 def subscription_usage_file() -> Path:
     """The subscription's usage windows of its latest answer (written by the proxy:
     scripts/in_proxy/usage_gauges.py, beside its gauges; read by the status line)."""

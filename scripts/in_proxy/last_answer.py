@@ -7,9 +7,11 @@ claude-sonnet-4-5 and its Bedrock twin refused) with the last one it saw for tha
 model, and only when that changes rewrites state/last-answers.json; likewise it rewrites
 state/answered-by.json only when the tier of the latest answer changes (subscription, API
 key, Bedrock, a tier after Bedrock): a switch of tier costs one small write, a request nothing.
-answered-by.json also names this process (pid and start time), so that the status line tells
-a running proxy from a file a stopped one left behind without asking the proxy.
+While it runs, each proxy process holds a shared lock on state/proxy-alive.lock: the kernel
+drops it when the process ends (however it ends), so the status line tells a running proxy
+from the files a stopped one left behind by trying the lock, without asking the proxy.
 """
+import fcntl
 import json
 import os
 import time
@@ -18,9 +20,9 @@ from typing import Dict, Optional
 from litellm.integrations.custom_logger import CustomLogger
 from litellm.litellm_core_utils.core_helpers import get_litellm_metadata_from_kwargs
 
-from scripts.core import paths, procs
+from scripts.core import paths
 from scripts.core.files import PRIVATE, write_atomic
-from scripts.gateway import credential_tiers
+from scripts.gateway import credential_tiers, effective_config
 
 
 def answer_of(kwargs: dict) -> Optional[tuple]:
@@ -34,20 +36,32 @@ def answer_of(kwargs: dict) -> Optional[tuple]:
 
 
 def tier_of(kwargs: dict, upstream: str) -> str:
-    """The tier a successful call was answered by: "subscription", "API key", "Bedrock", or
-    "tier" (a model of CLAUDE_FALLBACK_AFTER_BEDROCK or another upstream: its group names it)."""
+    """The tier a successful call was answered by: "subscription", "API key", "Bedrock", "tier N"
+    (the Nth model of CLAUDE_FALLBACK_AFTER_BEDROCK), or "" (another model: its group names it)."""
     model_info = (kwargs.get("litellm_params") or {}).get("model_info") or {}
     if model_info.get("gateway_tier") == credential_tiers.TIER:
         return "subscription"
+    if isinstance(model_info.get(effective_config.AFTER_BEDROCK_INFO), int):
+        return f"tier {model_info[effective_config.AFTER_BEDROCK_INFO]}"
     provider = upstream.split("/", 1)[0]
-    return {"anthropic": "API key", "bedrock": "Bedrock"}.get(provider, "tier")
+    return {"anthropic": "API key", "bedrock": "Bedrock"}.get(provider, "")
+
+
+def hold_alive_lock() -> int:
+    """A shared lock on proxy-alive.lock, held (the descriptor kept open) until this process ends."""
+    lock = paths.proxy_alive_lock()
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_SH)
+    return fd
 
 
 class LastAnswer(CustomLogger):
     def __init__(self) -> None:
         super().__init__()
         self.answers: Dict[str, dict] = {}
-        self.latest: dict = {"pid": os.getpid(), "started": procs.start_time(os.getpid()), "up_since": time.time()}
+        self._alive = hold_alive_lock()
+        self.latest: dict = {"pid": os.getpid(), "up_since": time.time()}
         self._write()  # a new proxy has answered nothing yet: forget the last run's answers
         self._write_latest()
 
@@ -82,8 +96,7 @@ class LastAnswer(CustomLogger):
         if (self.latest.get("tier"), self.latest.get("model_group")) == (tier, answered):
             return
         self.latest.setdefault("up_since", time.time())
-        self.latest.update(tier=tier, model_group=answered, requested=requested, since=time.time(),
-                           pid=os.getpid(), started=procs.start_time(os.getpid()))
+        self.latest.update(tier=tier, model_group=answered, requested=requested, since=time.time(), pid=os.getpid())
         self._write_latest()
 
     async def async_log_success_event(self, kwargs, response_obj, start_time, end_time) -> None:
