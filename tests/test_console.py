@@ -12,7 +12,6 @@ import pytest
 from conftest import MASTER_KEY, PROJECT_DIR
 
 from scripts import claude_shell, install
-
 from scripts.console import commands, completion, launcher
 from scripts.core import paths
 from scripts.core.procs import free_port

@@ -98,6 +98,13 @@ def test_cooldowns_give_one_call_per_window_to_every_tier_but_the_last(shipped):
     assert no_tiers["litellm_settings"]["callbacks"] == callbacks
 
 
+def test_each_tier_after_bedrock_carries_its_number_for_the_status_line(shipped):
+    config = render(shipped, Settings(TWO_TIERS))
+    numbers = {entry["model_name"]: entry["model_info"].get(effective_config.TIER_NUMBER_INFO)
+               for entry in config["model_list"] if entry["model_name"] in ("gpt-5", "glm-4.6")}
+    assert numbers == {"gpt-5": 3, "glm-4.6": 4}, "numbered as make status numbers a chain: 1 Anthropic, 2 Bedrock"
+
+
 def test_a_cooldown_the_user_chose_is_kept(shipped):
     data = copy.deepcopy(shipped)
     entries(data, "claude-haiku-bedrock")[0]["model_info"] = {"cooldown_time": 30}

@@ -37,12 +37,13 @@ def answer_of(kwargs: dict) -> Optional[tuple]:
 
 def tier_of(kwargs: dict, upstream: str) -> str:
     """The tier a successful call was answered by: "subscription", "API key", "Bedrock", "tier N"
-    (the Nth model of CLAUDE_FALLBACK_AFTER_BEDROCK), or "" (another model: its group names it)."""
+    (a model of CLAUDE_FALLBACK_AFTER_BEDROCK, numbered as `make status` numbers it: 3 is the
+    first after Bedrock), or "" (another model: its group names it)."""
     model_info = (kwargs.get("litellm_params") or {}).get("model_info") or {}
     if model_info.get("gateway_tier") == credential_tiers.TIER:
         return "subscription"
-    if isinstance(model_info.get(effective_config.AFTER_BEDROCK_INFO), int):
-        return f"tier {model_info[effective_config.AFTER_BEDROCK_INFO]}"
+    if isinstance(model_info.get(effective_config.TIER_NUMBER_INFO), int):
+        return f"tier {model_info[effective_config.TIER_NUMBER_INFO]}"
     provider = upstream.split("/", 1)[0]
     return {"anthropic": "API key", "bedrock": "Bedrock"}.get(provider, "")
 
