@@ -155,6 +155,24 @@ def interactive(shell: str, script: str) -> subprocess.CompletedProcess:
     return subprocess.run([shell, "-i", "-c", script], env=env, capture_output=True, text=True, timeout=60)
 
 
+# Drives a real interactive zsh (reading the ~/.zshrc configure-claude wrote) in a pseudo-terminal:
+# compinit after the block, then TAB after a partial word; ^U clears the line again.
+ZSH_TYPING = r"""
+zmodload zsh/zpty
+zpty z 'TERM=dumb zsh -i'
+zpty -w z 'autoload -Uz compinit; compinit -u -d $HOME/.zcompdump'
+for typed in 'claude-gateway toggle-claude d' 'claude-gateway configure-claude --sh' 'claude-gateway print-c'; do
+  zpty -w -n z "$typed"$'\t'
+  sleep 2
+  zpty -w z $'\x15'
+done
+zpty -w z exit
+out=
+while zpty -r -t z chunk; do out+=$chunk; done
+print -r -- "$out"
+"""
+
+
 def test_configure_claude_installs_completion_that_loads_in_real_shells_and_remove_takes_it_out(capsys):
     assert claude_shell.main(["configure", "--shells", "bash zsh fish"]) == 0
     bash = interactive("bash", 'complete -p claude-gateway; COMP_WORDS=(claude-gateway st); COMP_CWORD=1; '
@@ -167,6 +185,11 @@ def test_configure_claude_installs_completion_that_loads_in_real_shells_and_remo
     assert lines[1:] == ["start status statusline", "chatgpt copilot --help", "bash zsh fish"]
     zsh = interactive("zsh", "autoload -Uz compinit; compinit -u -d $HOME/.zcompdump; print -r -- $_comps[claude-gateway]")
     assert zsh.stdout.strip() == "_claude_gateway", zsh.stderr
+    env = {"HOME": os.environ["HOME"], "PATH": os.environ["PATH"], "LANG": "C.UTF-8"}
+    typed = subprocess.run(["zsh", "-f", "-c", ZSH_TYPING], env=env, capture_output=True, text=True, timeout=60)
+    completed = typed.stdout.replace("\r", "")
+    for word in ("toggle-claude direct", "configure-claude --shells", "print-config"):
+        assert word in completed, (word, completed[-2000:])
     fish = interactive("fish", 'complete -C "claude-gateway st"; complete -C "claude-gateway toggle-claude "; '
                                'complete -C "claude-gateway test --"')
     words = [line.split("\t")[0] for line in fish.stdout.splitlines()]
