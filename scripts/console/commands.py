@@ -48,6 +48,7 @@ class Command:
 DRY_RUN = Option("--dry-run", "print what would be written, change nothing")
 SHELLS = Option("--shells", "any of: bash zsh fish (space or comma separated; default: your login shell)",
                 value="SHELLS")
+COMPOSE_DRY_RUN = Option("--dry-run", "print the compose command, run nothing")
 MODEL = Option("--model", "the model name to ask", value="MODEL")
 # The providers scripts/login.py knows (it checks the name; these are the ones it documents).
 PROVIDER = Option("provider", "chatgpt or copilot", choices=("chatgpt", "copilot"), positional=True)
@@ -113,9 +114,13 @@ COMMANDS: Tuple[Command, ...] = (
     _cmd("sso-refresh-status", "state of the AWS SSO refresher and the credentials' expiry", "sso-refresh-status",
          "service", "status", "sso-refresh"),
     _cmd("monitoring", "start Prometheus (47090) and Grafana (47300) with docker-compose", "monitoring",
-         "monitoring", "up", options=(Option("--dry-run", "print the compose command, run nothing"),)),
+         "monitoring", "up", options=(COMPOSE_DRY_RUN,)),
     _cmd("monitoring-down", "stop the monitoring stack", "monitoring-down", "monitoring", "down",
-         options=(Option("--dry-run", "print the compose command, run nothing"),)),
+         options=(COMPOSE_DRY_RUN,)),
+    _cmd("monitoring-clean", "stop the monitoring stack and drop its volumes", "monitoring-clean --yes",
+         "monitoring", "clean", options=(COMPOSE_DRY_RUN, Option("--yes", "do not ask before dropping the volumes"))),
+    _cmd("monitoring-native", "Prometheus without Docker (foreground) on 47090 (its own options: --help)",
+         "monitoring-native", "monitoring", "native", passthrough=True),
     _cmd("clean", "remove logs and state (never .env, config.yaml or .venv)", "clean", "clean"),
     _cmd("demo", "see the fallback work on simulated upstreams (its own options: demo --help)", "demo", "demo",
          passthrough=True),
