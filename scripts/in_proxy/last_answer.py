@@ -14,6 +14,7 @@ from the files a stopped one left behind by trying the lock, without asking the 
 import fcntl
 import json
 import os
+import sys
 import time
 from typing import Dict, Optional
 
@@ -22,7 +23,7 @@ from litellm.litellm_core_utils.core_helpers import get_litellm_metadata_from_kw
 
 from scripts.core import paths
 from scripts.core.files import PRIVATE, write_atomic
-from scripts.gateway import credential_tiers, effective_config
+from scripts.gateway import credential_tiers, effective_config, process
 
 
 def answer_of(kwargs: dict) -> Optional[tuple]:
@@ -57,10 +58,22 @@ def hold_alive_lock() -> int:
     return fd
 
 
+def in_the_proxy() -> bool:
+    """Whether this process is the proxy (python -m scripts.in_proxy.litellm_main, or a worker forked
+    from it), not LiteLLM's config loader that `make restart` and `make update-models` run first
+    (scripts/gateway/config_check.py): that one must neither look like a running proxy nor
+    overwrite the running proxy's records."""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    return getattr(spec, "name", None) == process.PROXY_MODULE
+
+
 class LastAnswer(CustomLogger):
     def __init__(self) -> None:
         super().__init__()
         self.answers: Dict[str, dict] = {}
+        self.serving = in_the_proxy()
+        if not self.serving:
+            return
         self._alive = hold_alive_lock()
         self.latest: dict = {"pid": os.getpid(), "up_since": time.time()}
         self._write()  # a new proxy has answered nothing yet: forget the last run's answers
@@ -101,7 +114,7 @@ class LastAnswer(CustomLogger):
         self._write_latest()
 
     async def async_log_success_event(self, kwargs, response_obj, start_time, end_time) -> None:
-        answer = answer_of(kwargs)
+        answer = answer_of(kwargs) if self.serving else None
         if answer is None:
             return
         requested, answered, upstream = answer
