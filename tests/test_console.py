@@ -39,9 +39,9 @@ def elsewhere(isolated) -> Path:
     return cwd.parent
 
 
-def run(cwd: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
+def run(cwd: Path, *args: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess:
     return subprocess.run([str(paths.launcher_file()), *args], cwd=cwd, input=stdin, capture_output=True,
-                          text=True, timeout=120)
+                          text=True, timeout=120, env={**os.environ, **env})
 
 
 def test_make_install_writes_the_launcher_and_warns_once_when_its_directory_is_not_on_path(capsys, monkeypatch):
@@ -260,9 +260,11 @@ def test_without_a_launcher_no_status_line_is_set(capsys):
 
 def test_statusline_without_a_proxy_says_not_running_and_loads_no_litellm(elsewhere):
     launcher.install()
-    done = run(elsewhere, "statusline", stdin='{"model": {"display_name": "Opus"}, "workspace": {}}')
+    proxied = {"ANTHROPIC_BASE_URL": f"http://127.0.0.1:{PORT}"}  # what the shell block gives Claude Code
+    done = run(elsewhere, "statusline", stdin='{"model": {"display_name": "Opus"}, "workspace": {}}', **proxied)
     assert done.returncode == 0 and done.stdout == "Opus · gateway: not running\n", done
-    assert run(elsewhere, "statusline", stdin="not json").stdout == "gateway: not running\n"
+    assert run(elsewhere, "statusline", stdin="not json", **proxied).stdout == "gateway: not running\n"
+    assert run(elsewhere, "statusline", stdin="{}").stdout == "Claude Code direct to Anthropic · gateway: not running\n"
     probe = ("import sys; sys.path.insert(0, sys.argv[1]); import scripts.statusline as s; s.main([]); "
              "print(sorted(m for m in sys.modules if m.split('.')[0] in ('litellm', 'yaml', 'argparse', 'boto3')))")
     loaded = subprocess.run([str(paths.venv_bin("python")), "-I", "-S", "-c", probe, str(PROJECT_DIR)],

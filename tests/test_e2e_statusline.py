@@ -40,7 +40,8 @@ def stack(tmp_path_factory, claude):
 
 def statusline(stack, cwd) -> str:
     """The real launcher's answer, as Claude Code would show it (the first line of stdout)."""
-    env = {**stack.env, "GATEWAY_BIN_DIR": str(stack.workdir / "bin")}
+    # Claude Code passes its environment on; the shell block gave it ANTHROPIC_BASE_URL.
+    env = {**stack.env, "GATEWAY_BIN_DIR": str(stack.workdir / "bin"), "ANTHROPIC_BASE_URL": stack.base_url}
     done = subprocess.run([str(stack.workdir / "bin" / "claude-gateway"), "statusline"], cwd=cwd, env=env,
                           input=SESSION, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stderr == "", done

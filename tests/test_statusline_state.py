@@ -46,7 +46,8 @@ HOLDER = ("import fcntl, os, sys, time; fd = os.open(sys.argv[1], os.O_RDWR | os
           "fcntl.flock(fd, fcntl.LOCK_SH); print('held', flush=True); time.sleep(60)")
 
 
-def test_a_held_lock_means_running_and_its_holders_end_means_down_since():
+def test_a_held_lock_means_running_and_its_holders_end_means_down_since(monkeypatch):
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:47000")
     paths.state_dir().mkdir(parents=True)
     assert statusline.line("") == "gateway: not running"
     # Another process takes the lock the way every proxy process does (last_answer.hold_alive_lock).

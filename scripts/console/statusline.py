@@ -8,6 +8,7 @@ directory (scripts/in_proxy/last_answer.py: which tier answered the latest reque
 when, and the proxy's pid; scripts/in_proxy/usage_gauges.py: the subscription's usage windows
 and cooldown of its latest answer).
 
+    Opus · Claude Code direct to Anthropic · gateway: API key since 14:05   (no ANTHROPIC_BASE_URL)
     Opus · gateway: subscription since 14:02 · 5h 73% (resets 17:00) · 7d 41% (resets Tue 09:00)
     Opus · gateway: API key since 14:05 · subscription LIMITED until 17:00 (five_hour) · 5h 100% · 7d 41%
     gateway: Bedrock since 14:07
@@ -147,5 +148,8 @@ def line(session_json: str, now: Optional[float] = None) -> str:
     else:
         parts = [f"gateway down since {_clock(down_since, now)}" if down_since else "gateway: not running"]
     model = _model(session_json)
-    return SEP.join(([model] if model else []) + parts)
+    # Claude Code passes its environment on: without ANTHROPIC_BASE_URL it talks to Anthropic itself
+    # (the shell block is off: toggle-claude direct), whatever the gateway does.
+    direct = [] if os.environ.get("ANTHROPIC_BASE_URL") else ["Claude Code direct to Anthropic"]
+    return SEP.join(([model] if model else []) + direct + parts)
 
