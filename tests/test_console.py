@@ -222,6 +222,9 @@ def test_configure_adds_our_status_line_keeping_every_other_setting_and_remove_t
     assert stat.S_IMODE(settings_file().stat().st_mode) == 0o600
     assert claude_shell.main(["configure"]) == 0
     assert "already set" in capsys.readouterr().out
+    assert claude_shell.main(["show"]) == 0
+    assert f"status line   claude-gateway's (~/.claude/settings.json: {paths.launcher_file()} statusline)" in \
+        capsys.readouterr().out
     assert claude_shell.main(["remove"]) == 0
     assert json.loads(settings_file().read_text()) == theirs
 
@@ -231,6 +234,8 @@ def test_a_status_line_of_the_users_own_is_kept_on_configure_and_on_remove(capsy
     given_settings(json.dumps(own))
     assert claude_shell.main(["configure"]) == 0
     assert "you have a status line of your own: kept" in capsys.readouterr().out
+    assert claude_shell.main(["show"]) == 0
+    assert "status line   your own (~/.claude/settings.json)" in capsys.readouterr().out
     assert claude_shell.main(["remove"]) == 0
     assert json.loads(settings_file().read_text()) == own
 

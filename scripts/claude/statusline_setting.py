@@ -96,3 +96,17 @@ def remove(dry_run: bool) -> Optional[str]:
         return f"Would write {display_path(path)} (remove the claude-gateway statusLine)"
     _write(path, {k: v for k, v in data.items() if k != KEY})
     return f">> {display_path(path)}: removed the claude-gateway status line; your other settings are as they were"
+
+
+def describe() -> str:
+    """One line for `make show-claude`: whose status line Claude Code shows."""
+    path = paths.claude_settings_file()
+    try:
+        current = (_read(path) or {}).get(KEY)
+    except ToolkitError as exc:
+        return str(exc)
+    if current is None:
+        return f"none in {display_path(path)} (`make configure-claude` adds claude-gateway's)"
+    if is_ours(current):
+        return f"claude-gateway's ({display_path(path)}: {current.get('command')})"
+    return f"your own ({display_path(path)}); `claude-gateway statusline` can go in it"
