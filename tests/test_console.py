@@ -183,7 +183,8 @@ def test_configure_claude_installs_completion_that_loads_in_real_shells_and_remo
     lines = bash.stdout.splitlines()
     assert lines[0] == "complete -F _claude_gateway claude-gateway", bash.stderr
     assert lines[1:] == ["start status statusline", "chatgpt copilot --help", "bash zsh fish"]
-    zsh = interactive("zsh", "autoload -Uz compinit; compinit -u -d $HOME/.zcompdump; print -r -- $_comps[claude-gateway]")
+    zsh = interactive("zsh", "autoload -Uz compinit; compinit -u -d $HOME/.zcompdump; "
+                             "print -r -- $_comps[claude-gateway]")
     assert zsh.stdout.strip() == "_claude_gateway", zsh.stderr
     env = {"HOME": os.environ["HOME"], "PATH": os.environ["PATH"], "LANG": "C.UTF-8"}
     typed = subprocess.run(["zsh", "-f", "-c", ZSH_TYPING], env=env, capture_output=True, text=True, timeout=60)
@@ -269,7 +270,8 @@ def test_statusline_without_a_proxy_says_not_running_and_loads_no_litellm(elsewh
     done = run(elsewhere, "statusline", stdin='{"model": {"display_name": "Opus"}, "workspace": {}}', **proxied)
     assert done.returncode == 0 and done.stdout == "Opus · gateway: not running\n", done
     assert run(elsewhere, "statusline", stdin="not json", **proxied).stdout == "gateway: not running\n"
-    assert run(elsewhere, "statusline", stdin="{}").stdout == "Claude Code direct to Anthropic · gateway: not running\n"
+    direct = run(elsewhere, "statusline", stdin="{}")
+    assert direct.stdout == "Claude Code direct to Anthropic · gateway: not running\n"
     probe = ("import sys; sys.path.insert(0, sys.argv[1]); import scripts.statusline as s; s.main([]); "
              "print(sorted(m for m in sys.modules if m.split('.')[0] in ('litellm', 'yaml', 'argparse', 'boto3')))")
     loaded = subprocess.run([str(paths.venv_bin("python")), "-I", "-S", "-c", probe, str(PROJECT_DIR)],

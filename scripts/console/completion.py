@@ -104,7 +104,8 @@ def _fish_lines(command: Command) -> List[str]:
     for option in command.options:
         if option.positional:
             if option.choices:
-                lines.append(f"complete -c {PROG} {when} -a '{' '.join(option.choices)}' -d '{_fish_text(option.help)}'")
+                words = " ".join(option.choices)
+                lines.append(f"complete -c {PROG} {when} -a '{words}' -d '{_fish_text(option.help)}'")
             continue
         value = ""
         if option.value:

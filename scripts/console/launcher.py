@@ -33,7 +33,8 @@ def _ours(path: Path) -> Optional[bool]:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise ToolkitError(f"cannot read {path}: {exc.strerror}: fix that path, then run `make install` again") from None
+        raise ToolkitError(f"cannot read {path}: {exc.strerror}: fix that path, then run `make install` "
+                           "again") from None
 
 
 def on_path(directory: Path) -> bool:

@@ -82,7 +82,9 @@ def answerer(record: dict, now: float) -> str:
                 else "gateway: up, no answer yet")
     tier = f"{tier} ({group})" if tier.startswith("tier ") else (tier or group)
     since = record.get("since")
-    return f"gateway: {tier} since {_clock(float(since), now)}" if isinstance(since, (int, float)) else f"gateway: {tier}"
+    if not isinstance(since, (int, float)):
+        return f"gateway: {tier}"
+    return f"gateway: {tier} since {_clock(float(since), now)}"
 
 
 def _window(name: str, values: dict, now: float, with_reset: bool) -> str:
@@ -102,7 +104,8 @@ def usage(reading: dict, now: float) -> list:
     names = [n for n in ("5h", "7d") if n in windows] + sorted(set(windows) - {"5h", "7d"})
     until = reading.get("cooldown_until")
     cooling = isinstance(until, (int, float)) and until > now
-    parts = [f"subscription LIMITED until {_clock(until, now)} ({reading.get('claim') or 'usage limit'})"] if cooling else []
+    claim = reading.get("claim") or "usage limit"
+    parts = [f"subscription LIMITED until {_clock(until, now)} ({claim})"] if cooling else []
     return parts + [_window(n, windows[n], now, with_reset=not cooling) for n in names if isinstance(windows[n], dict)]
 
 
