@@ -165,4 +165,4 @@ def test_status_says_which_tier_answered_last(stack):
     models = next(line for line in status.stdout.splitlines() if line.startswith("models"))
     assert "2 of them from .env" in models
     line = stack.script("statusline")  # Claude Code's status line: the same tier, from the proxy's record
-    assert line.returncode == 0 and line.stdout.startswith(f"gateway: tier 3 ({TIER3}) since "), line
+    assert line.returncode == 0 and f"· gateway: tier 3 ({TIER3}) since " in line.stdout, line
