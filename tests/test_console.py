@@ -66,6 +66,15 @@ def test_someone_elses_program_is_never_overwritten_or_removed(capsys):
     assert paths.launcher_file().read_text() == "#!/bin/sh\necho mine\n"
 
 
+def test_a_launcher_whose_venv_is_gone_names_the_fix(elsewhere, monkeypatch):
+    monkeypatch.setenv("GATEWAY_VENV", str(elsewhere / "no-venv"))
+    launcher.install()
+    done = run(elsewhere, "status")
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr == (f"error: claude-gateway's Python {elsewhere}/no-venv/bin/python is missing: run `make install` "
+                           f"in {PROJECT_DIR}\n")
+
+
 def test_uninstall_removes_our_launcher(capsys):
     launcher.install()
     assert install.main(["--remove-launcher"]) == 0
