@@ -6,7 +6,9 @@ from scripts.core.errors import ToolkitError, entry_point
 from scripts.gateway.process import running_pid
 
 # Files the toolkit keeps in the state directory.
-STATE_FILES = ("proxy.pid", "up.lock", "models-seen.json")
+STATE_FILES = ("proxy.pid", "up.lock", "models-seen.json",
+               # the status line's records (proxy-alive.lock stays: a running service's proxy holds it)
+               "answered-by.json", "subscription-usage.json", "statusline-seen.json")
 LOG_PATTERNS = ("proxy.log*", "sso-refresh.log*")
 
 

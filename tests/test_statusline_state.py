@@ -63,3 +63,14 @@ def test_a_held_lock_means_running_and_its_holders_end_means_down_since(monkeypa
     fd = os.open(paths.proxy_alive_lock(), os.O_RDONLY)
     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # the status line left no lock behind
     os.close(fd)
+
+
+def test_make_clean_removes_the_status_line_records_but_not_the_lock_a_service_proxy_may_hold():
+    records = [paths.answered_by_file(), paths.subscription_usage_file(), paths.statusline_seen_file()]
+    paths.state_dir().mkdir(parents=True)
+    for path in [*records, paths.proxy_alive_lock()]:
+        path.write_text("{}")
+    done = subprocess.run([sys.executable, "-m", "scripts.clean"], cwd=paths.PROJECT_DIR, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert [p for p in records if p.exists()] == [] and paths.proxy_alive_lock().exists()
