@@ -17,7 +17,7 @@ help:
 
 ## ---- setup ------------------------------------------------------------------
 
-.PHONY: install  ## Create .venv with uv from requirements.lock (no-op when up to date)
+.PHONY: install  ## Create .venv with uv from requirements.lock (no-op when up to date); put `claude-gateway` on PATH
 install:
 	@$(PYTHON) -m scripts.install $(if $(DRY_RUN),--dry-run)
 

@@ -8,9 +8,11 @@ from scripts.core.errors import ToolkitError, entry_point
 from scripts.gateway.process import running_pid
 
 # Files and folders the toolkit writes in the state directory and can rebuild: the pid
-# and lock, the config `make up` renders, the proxy's notes, the workers' ready markers
-# and Prometheus's per-process files.
-STATE_FILES = ("proxy.pid", "up.lock", "models-seen.json", "litellm-config.yaml", "last-answers.json")
+# and lock, the config `make up` renders, the proxy's notes, the status line's records
+# (proxy-alive.lock stays: a running service's proxy holds it), the workers' ready
+# markers and Prometheus's per-process files.
+STATE_FILES = ("proxy.pid", "up.lock", "models-seen.json", "litellm-config.yaml", "last-answers.json",
+               "answered-by.json", "subscription-usage.json", "statusline-seen.json")
 STATE_DIRS = ("ready", "prometheus-multiproc")
 LOG_PATTERNS = ("proxy.log*", "sso-refresh.log*")
 # Kept, each with the command that removes it: credentials and data a rebuild cannot bring back.

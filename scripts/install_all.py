@@ -52,7 +52,9 @@ def uninstall_steps() -> List[Step]:
     return [Step("login service", ["scripts.service", "uninstall", "proxy"], "make uninstall-service"),
             Step("AWS SSO refresher", ["scripts.service", "uninstall", "sso-refresh"], "make uninstall-sso-refresh"),
             Step("Claude Code shell block", ["scripts.claude_shell", "remove"], "make remove-claude",
-                 first_report=True)]
+                 first_report=True),
+            Step("claude-gateway launcher", ["scripts.install", "--remove-launcher"],
+                 "python3 -m scripts.install --remove-launcher")]
 
 
 def _python(step: Step) -> str:

@@ -66,4 +66,9 @@ claude-proxy() {
     ANTHROPIC_DEFAULT_HAIKU_MODEL="${ANTHROPIC_DEFAULT_HAIKU_MODEL:-@HAIKU_MODEL@}" command claude "$@"
 }
 
+# Tab completion of the claude-gateway command (configure-claude writes it, remove-claude deletes it).
+if [[ $- == *i* && -r @COMPLETION@ ]]; then
+  . @COMPLETION@
+fi
+
 __claude_gateway_apply

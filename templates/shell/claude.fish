@@ -59,4 +59,9 @@ function claude-proxy --description 'Start the claude-gateway proxy if needed, t
     env ANTHROPIC_BASE_URL=$__claude_gateway_url ANTHROPIC_AUTH_TOKEN=$key ANTHROPIC_DEFAULT_HAIKU_MODEL=$haiku claude $argv
 end
 
+# Tab completion of the claude-gateway command (configure-claude writes it, remove-claude deletes it).
+if status is-interactive; and test -r @COMPLETION@
+    source @COMPLETION@
+end
+
 __claude_gateway_apply

@@ -70,4 +70,13 @@ claude-proxy() {
     ANTHROPIC_DEFAULT_HAIKU_MODEL="${ANTHROPIC_DEFAULT_HAIKU_MODEL:-@HAIKU_MODEL@}" command claude "$@"
 }
 
+# Tab completion of the claude-gateway command (configure-claude writes it, remove-claude deletes it):
+# on fpath for a compinit that runs later, registered at once when compinit already ran.
+if [[ -o interactive && -r @COMPLETION@ ]]; then
+  fpath=(@COMPLETION_DIR@ $fpath)
+  if (( $+functions[compdef] )); then
+    autoload -Uz _claude_gateway && compdef _claude_gateway claude-gateway
+  fi
+fi
+
 __claude_gateway_apply
