@@ -27,6 +27,7 @@ from scripts.gateway import shared_state, credential_tiers
 # LiteLLM callbacks the tiers need (see each module): cooldowns for the hops after the first,
 # and which tier answered last (make status).
 TIER_CALLBACKS = ["scripts.in_proxy.chain_cooldown.handler", "scripts.in_proxy.last_answer.handler"]
+NEW_MODELS_HOOK = "scripts.in_proxy.new_models.handler"
 HEADER = ("# The effective LiteLLM config: {config} plus the models and tiers .env defines.\n"
           "# Written by `make up` to {target} on every start; edit config.yaml or .env, not this.\n")
 SECTIONS = ("router_settings", "litellm_settings", "general_settings")
@@ -135,12 +136,19 @@ def subscription_tiers(settings: Settings, config: dict) -> Additions:
                      callbacks=found["callbacks"])
 
 
+def release_models(settings: Settings, config: dict) -> Additions:
+    """Claude ids config.yaml does not list get their chain at their first request
+    (scripts/in_proxy/new_models.py, docs/models.md). First, so that its pre-call hook runs
+    before the credential hook's, which then routes the request on the new chain."""
+    return Additions("config.yaml", callbacks=[NEW_MODELS_HOOK])
+
+
 def shared_redis(settings: Settings, config: dict) -> Additions:
     """REDIS_URL: router state (cooldowns) shared by every worker and instance (shared_state.py)."""
     return Additions("REDIS_URL", settings=shared_state.redis_settings(settings, config))
 
 
-CONTRIBUTORS: List[Contributor] = [env_models, tiers_after_bedrock, subscription_tiers, shared_redis]
+CONTRIBUTORS: List[Contributor] = [release_models, env_models, tiers_after_bedrock, subscription_tiers, shared_redis]
 
 
 def _cooldown_times(config: dict, name: str) -> set:

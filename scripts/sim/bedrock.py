@@ -34,13 +34,14 @@ from scripts.sim.faults import (
 )
 from scripts.sim.messages import (
     DEFAULT_MODELS,
-    MID_SYSTEM_MODELS,
     build_message,
     message_events,
     new_id,
+    takes_mid_system,
     tool_summary,
     validate_common,
 )
+from scripts.sim.model_list import release_route
 from scripts.sim.sigv4 import SigV4Checker
 
 SERVICE_FAULT = ":http://internal.amazon.com/coral/com.amazon.bedrock/"
@@ -143,7 +144,7 @@ def validate_invoke(body: dict, betas_ok: set, anthropic_id: Optional[str] = Non
                     "please reformat your input and try again.")
     # No beta needed here: LiteLLM never forwards mid-conversation-system-* to Bedrock and keeps
     # the turns in place for these models (its model map: supports_mid_conversation_system).
-    return validate_common(body, anthropic_id in MID_SYSTEM_MODELS)
+    return validate_common(body, takes_mid_system(anthropic_id))
 
 
 class BedrockSim:
@@ -168,7 +169,7 @@ class BedrockSim:
     def app(self) -> web.Application:
         app = web.Application(middlewares=[recorder(self.state, lambda status, exc: aws_error(
             status, "UnknownOperationException", exc.reason))], client_max_size=64 * 1024 * 1024)
-        app.add_routes(control_routes(self.state) + [
+        app.add_routes(control_routes(self.state) + [release_route(self.release),
             web.post("/model/{model_id:.+}/invoke", self.invoke),
             web.post("/model/{model_id:.+}/invoke-with-response-stream", self.invoke_stream),
             web.post("/model/{model_id:.+}/converse", self.converse),
@@ -178,6 +179,15 @@ class BedrockSim:
             web.get("/inference-profiles/{profile_id}", self.get_inference_profile),
         ])
         return app
+
+    def release(self, ids) -> list:
+        """New foundation models (Bedrock ids, anthropic.<id>[-vN:M]) with their inference
+        profiles, listed and callable from now on."""
+        fresh = [_entry(i) for i in dict.fromkeys(ids) if i not in self.by_id]
+        self.models[:0] = fresh
+        self.by_id.update({m["modelId"]: m for m in fresh})
+        self._profiles.clear()  # rebuilt with the new models on the next look-up
+        return [m["modelId"] for m in self.models]
 
     def region_prefixes(self, region: str) -> list:
         return self.prefixes.get(region) or default_prefixes(region)
