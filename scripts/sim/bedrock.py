@@ -35,6 +35,7 @@ from scripts.sim.faults import (
 from scripts.sim.messages import (
     DEFAULT_MODELS,
     build_message,
+    claude_version,
     message_events,
     new_id,
     takes_mid_system,
@@ -66,6 +67,7 @@ BEDROCK_BETAS = {
 OUTPUT_CONFIG_MODELS = {"claude-opus-4-5-20251101", "claude-opus-4-6", "claude-sonnet-4-6", "claude-opus-4-7",
                         "claude-opus-4-8", "claude-sonnet-5"}
 OUTPUT_CONFIG_KEYS = {"effort", "format"}
+OUTPUT_CONFIG_SINCE = (4, 6)  # every Claude model released after those takes it too (claude-opus-5-5 ...)
 # Anthropic id -> (inference types, lifecycle, has a global. profile); unlisted models are
 # profile-only, ACTIVE and global. No current Claude model allows on-demand (bare id) calls.
 TRAITS = {"claude-opus-4-1-20250805": (["INFERENCE_PROFILE"], "ACTIVE", False),
@@ -124,7 +126,8 @@ def _entry(model) -> dict:
 
 
 def validate_invoke(body: dict, betas_ok: set, anthropic_id: Optional[str] = None) -> Optional[str]:
-    allowed = INVOKE_KEYS | ({"output_config"} if anthropic_id in OUTPUT_CONFIG_MODELS else set())
+    output_config_ok = anthropic_id in OUTPUT_CONFIG_MODELS or claude_version(anthropic_id) >= OUTPUT_CONFIG_SINCE
+    allowed = INVOKE_KEYS | ({"output_config"} if output_config_ok else set())
     extra = [k for k in body if k not in allowed]
     if extra:
         return (f"Malformed input request: #: extraneous key [{extra[0]}] is not permitted, "

@@ -60,10 +60,15 @@ MID_SYSTEM_BETA = "mid-conversation-system-2026-04-07"
 _CLAUDE_VERSION = re.compile(r"^claude-[a-z]+-(\d{1,2}(?:-\d{1,2})?)(?:-\d{8})?$")
 
 
+def claude_version(model_id: Optional[str]) -> tuple:
+    """(4, 8) for claude-opus-4-8, (5,) for claude-sonnet-5; () for an id of another shape."""
+    match = _CLAUDE_VERSION.match(model_id or "")
+    return tuple(int(p) for p in match[1].split("-")) if match else ()
+
+
 def takes_mid_system(model_id: Optional[str]) -> bool:
     """Claude <family> 4.8 or later (claude-opus-4-8, claude-sonnet-5, claude-opus-5-5 ...)."""
-    match = _CLAUDE_VERSION.match(model_id or "")
-    return bool(match) and tuple(int(p) for p in match[1].split("-")) >= MID_SYSTEM_SINCE
+    return claude_version(model_id) >= MID_SYSTEM_SINCE
 THINKING_TEXT = "The request is simple; the simulator answers it deterministically."
 CACHE_MIN_TOKENS, CACHE_TTL = 1024, 300
 TEXT_CHUNK_WORDS = 3
