@@ -21,7 +21,7 @@ sys.path.insert(0, str(TESTS))
 from node_cli import _REAL_HOME, override_variable  # noqa: E402
 
 CLIS = {"@anthropic-ai/claude-code": "claude_code_version.txt", "@openai/codex": "codex_version.txt"}
-USES_A_CLI = re.compile(r"^from (claude_cli|codex_cli) import|^import (claude_cli|codex_cli)", re.M)
+CLI_HELPERS = ("claude_cli", "codex_cli")  # tests/ modules that install and run a CLI
 
 
 def newest(package: str) -> str:
@@ -37,8 +37,21 @@ def newest(package: str) -> str:
     return version
 
 
+def imports_any(path: Path, modules: set) -> bool:
+    names = "|".join(sorted(modules))
+    return bool(re.search(rf"^\s*(from ({names}) import|import ({names})\b)", path.read_text(encoding="utf-8"), re.M))
+
+
 def cli_test_files() -> list:
-    return sorted(str(p) for p in TESTS.glob("test_*.py") if USES_A_CLI.search(p.read_text(encoding="utf-8")))
+    """Test files that import a CLI helper, directly or through another tests/ helper (e2e_clients)."""
+    helpers = set(CLI_HELPERS)
+    while True:
+        more = {p.stem for p in TESTS.glob("*.py") if not p.stem.startswith("test_") and p.stem not in helpers
+                and imports_any(p, helpers)}
+        if not more:
+            break
+        helpers |= more
+    return sorted(str(p) for p in TESTS.glob("test_*.py") if imports_any(p, helpers))
 
 
 def main(argv: list) -> int:

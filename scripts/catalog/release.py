@@ -104,7 +104,10 @@ def record(found: Chain, seconds: float) -> dict:
 
 
 def write_state(records: Dict[str, dict]) -> None:
-    write_atomic(state_file(), json.dumps({"pid": os.getpid(), "models": records}, indent=1), mode=PRIVATE)
+    """Merged with what is there: each worker process (GATEWAY_WORKERS) adds its own ids."""
+    merged = {item["model"]: item for item in read_state() if "model" in item}
+    merged.update(records)
+    write_atomic(state_file(), json.dumps({"pid": os.getpid(), "models": merged}, indent=1), mode=PRIVATE)
 
 
 def clear_state() -> None:

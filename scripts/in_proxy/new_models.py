@@ -65,6 +65,13 @@ def add_to_router(router: Any, found: release.Chain) -> None:
     router.fallbacks = list(router.fallbacks or []) + [{name: targets} for name, targets in found.fallbacks.items()]
 
 
+def first_chain(found: release.Chain) -> list:
+    """The longest chain of the id: Claude Code's, from the subscription twin when there is one."""
+    twin = found.model + credential_tiers.SUFFIX
+    start = twin if twin in found.names else found.model
+    return [start, *found.fallbacks.get(start, [])]
+
+
 class NewModels(CustomLogger):
     def __init__(self) -> None:
         super().__init__()
@@ -107,11 +114,11 @@ class NewModels(CustomLogger):
         release.write_state(self._done)
         if found.bedrock_id:
             log.warning("new Claude model %s: served with its full chain (%s), Bedrock %s; found in %.0f ms "
-                        "(`make update-models` puts it in config.yaml)", model, " -> ".join(
-                            found.fallbacks.get(model + credential_tiers.SUFFIX) or found.fallbacks.get(model, [])),
+                        "(`make update-models` puts it in config.yaml)", model, " -> ".join(first_chain(found)),
                         found.bedrock_id, seconds * 1000)
         else:
-            log.warning("new Claude model %s: served WITHOUT a Bedrock fallback (%s)", model, found.note)
+            log.warning("new Claude model %s: served WITHOUT a Bedrock fallback (%s), chain %s", model, found.note,
+                        " -> ".join(first_chain(found)))
 
     async def bedrock_listing(self, settings: Settings, model: str) -> Tuple[Optional[discovery.Listing], str]:
         """(listing, "") or (None, why there is none); a fresh one when the cached one lacks the id."""
