@@ -23,7 +23,7 @@ from claude_cli import claude_binary, run_print
 from harness import API_KEY, OAUTH_TOKEN, start_stack
 
 pytestmark = pytest.mark.e2e
-RESET = 6  # seconds until the used-up subscription window resets
+RESET = 20  # seconds until the used-up subscription window resets: longer than a CLI start under load
 
 
 @pytest.fixture(scope="module")
@@ -108,9 +108,10 @@ def test_a_model_released_while_the_proxy_runs_gets_its_whole_chain(stack, claud
     # A usage limit on the subscription: the API key answers, within the same request.
     stack.reset()
     stack.sims.anthropic.subscription(exhaust={"window": "5h", "reset_in": RESET})
+    reset_at = time.time() + RESET
     assert "simulated Anthropic" in ask(stack, claude, model)["result"]
     assert tiers(stack, model) == [("anthropic", "oauth", 429), ("anthropic", "api_key", 200)]
-    time.sleep(RESET + 1)  # past the window's reset: the subscription is used again below
+    time.sleep(max(0.0, reset_at + 1 - time.time()))  # past the window's reset: the subscription is used again below
 
     # Anthropic at 429 on every credential: Bedrock answers.
     stack.reset()
@@ -140,6 +141,11 @@ def default_model_calls(stack, model: str) -> list:
     return [(r["auth_kind"], r["status"]) for r in stack.primary_calls() if r.get("model") == model]
 
 
+def has_mid_system_turn(record: dict) -> bool:
+    """A role "system" turn after the first message, as the simulator recorded the body."""
+    return any(turn.startswith("system:") for turn in record["request"]["messages"][1:])
+
+
 def test_claude_codes_default_model_is_served_by_every_tier_at_the_first_try(stack, claude, capsys):
     """No model setting: the CLI's own default, which config.yaml does not list. Its first
     request carries a mid-conversation system message (2.1.337, without the old beta flag)."""
@@ -150,18 +156,22 @@ def test_claude_codes_default_model_is_served_by_every_tier_at_the_first_try(sta
     assert used not in (stack.workdir / "state" / "litellm-config.yaml").read_text()  # config.yaml lacks it
     assert "simulated Anthropic" in result["result"]
     assert default_model_calls(stack, used) == [("oauth", 200)]  # no 400 before it: the first try
+    (first,) = [r for r in stack.primary_calls() if r.get("model") == used]
+    assert has_mid_system_turn(first) and "mid-conversation-system-2026-04-07" not in first["anthropic_beta"]
     assert state(stack)[used]["bedrock_id"] == f"us.anthropic.{used}"
 
     stack.reset()
     stack.sims.anthropic.subscription(exhaust={"window": "5h", "reset_in": RESET})
+    reset_at = time.time() + RESET
     assert "simulated Anthropic" in ask(stack, claude)["result"]
     assert default_model_calls(stack, used) == [("oauth", 429), ("api_key", 200)]
-    time.sleep(RESET + 1)
+    time.sleep(max(0.0, reset_at + 1 - time.time()))
 
     stack.reset()
     stack.sims.anthropic.set_fault("429", retry_after=1, models=[used])
     assert "simulated Bedrock" in ask(stack, claude)["result"]
     bedrock = [r for r in stack.fallback_calls(used)]
     assert [r["status"] for r in bedrock] == [200], bedrock  # the mid-conversation system turn taken at once
+    assert has_mid_system_turn(bedrock[0]), bedrock[0]["request"]
     stack.sims.anthropic.clear_fault()
 

@@ -44,6 +44,7 @@ from scripts.sim.messages import (
 )
 from scripts.sim.model_list import release_route
 from scripts.sim.sigv4 import SigV4Checker
+from scripts.sim.summary import request_summary
 
 SERVICE_FAULT = ":http://internal.amazon.com/coral/com.amazon.bedrock/"
 INVOKE_KEYS = {"anthropic_version", "anthropic_beta", "max_tokens", "messages", "system",
@@ -250,7 +251,7 @@ class BedrockSim:
             problem = problem or validate_invoke(body, self.betas, entry["anthropic_id"])
         else:
             problem = validate_invoke(body, self.betas, entry["anthropic_id"])
-        request[REC].update(tool_summary(body or {}), rejected=problem)
+        request[REC].update(tool_summary(body or {}), rejected=problem, request=request_summary(body or {}))
         if problem:
             return None, None, invalid(problem)
         fault = self.state.take_fault(request[REC]["model"])
