@@ -211,6 +211,10 @@ clean:
 check: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+.PHONY: check-cli-latest  ## The CLI-driven tests against the newest published Claude Code and Codex (own cache; CI keeps the pins)
+check-cli-latest: install
+	$(PY) tests/cli_latest.py $(PYTEST_ARGS)
+
 .PHONY: check-fast  ## The tests that start no proxy or CLI (-m "not e2e"), in well under a minute
 check-fast: install
 	$(PY) -m pytest -m "not e2e" $(PYTEST_ARGS)

@@ -4,7 +4,7 @@ import time
 from typing import List
 
 from scripts.auth import credentials
-from scripts.catalog import bedrock_check
+from scripts.catalog import bedrock_check, release
 from scripts.core import configfile, paths
 from scripts.core import settings as settings_mod
 from scripts.core.errors import ToolkitError, entry_point
@@ -59,6 +59,8 @@ def health(_args: argparse.Namespace) -> int:
     print(f"fallback   {len(config.fallbacks)} of {len(config.public_models)} model names fall back to Bedrock")
     for note in upstreams.warnings(cfg, config):
         print(f"note       {note}")
+    for item in release.read_state():  # Claude ids config.yaml does not list, given a chain by the proxy
+        print(f"new model  {release.describe(item)}")
     bedrock = bedrock_check.check(cfg)  # raises, naming the fix, when the fallback cannot work
     print(f"bedrock    ok    {bedrock.credentials}; {bedrock.region}: signed ListFoundationModels answered by "
           f"{bedrock.endpoint} in {bedrock.call_ms:.0f} ms ({bedrock.models} Anthropic models; "

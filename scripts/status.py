@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 from scripts.auth import credentials
+from scripts.catalog import release
 from scripts.claude import rcfile
 from scripts.claude.blocks import SHELLS, display_path, rc_path, read_mode
 from scripts.core import configfile, paths, procs
@@ -169,6 +170,15 @@ def models_row(cfg: settings_mod.Settings) -> str:
                           f"{kind} ({paths.config_file()})")
 
 
+def new_models_row() -> Optional[str]:
+    """The Claude ids config.yaml does not list that the running proxy gave a chain (new_models.py)."""
+    added = release.read_state()
+    if not added:
+        return None
+    return _row("new models", "; ".join(release.describe(item) for item in added)
+                + " (added by the running proxy: `make update-models` puts them in config.yaml)")
+
+
 def _since(epoch: object) -> str:
     try:
         return dt.datetime.fromtimestamp(float(epoch)).strftime("%H:%M:%S")  # type: ignore[arg-type]
@@ -290,7 +300,7 @@ def _body(argv: List[str]) -> int:
         if cfg.api_key:
             rows.append(primary_row(answers))
         rows += [upstreams_row(answers, process.running_pid() or service_status.describe("proxy", platform)[1]),
-                 answered]
+                 answered, new_models_row()]
     rows.append(shared_state_row(cfg))
     print("\n".join(row for row in rows if row))
     return 0

@@ -30,6 +30,7 @@ TIER_CALLBACKS = ["scripts.in_proxy.chain_cooldown.handler", "scripts.in_proxy.l
 # model_info key: a tier's number as `make status` counts a model's chain (1 Anthropic, 2 Bedrock,
 # 3 the first tier after Bedrock, ...); the status line shows it as "tier 3".
 TIER_NUMBER_INFO = "gateway_tier_number"
+NEW_MODELS_HOOK = "scripts.in_proxy.new_models.handler"
 HEADER = ("# The effective LiteLLM config: {config} plus the models and tiers .env defines.\n"
           "# Written by `make up` to {target} on every start; edit config.yaml or .env, not this.\n")
 SECTIONS = ("router_settings", "litellm_settings", "general_settings")
@@ -142,12 +143,19 @@ def subscription_tiers(settings: Settings, config: dict) -> Additions:
                      callbacks=found["callbacks"])
 
 
+def release_models(settings: Settings, config: dict) -> Additions:
+    """Claude ids config.yaml does not list get their chain at their first request
+    (scripts/in_proxy/new_models.py, docs/models.md). First, so that its pre-call hook runs
+    before the credential hook's, which then routes the request on the new chain."""
+    return Additions("config.yaml", callbacks=[NEW_MODELS_HOOK])
+
+
 def shared_redis(settings: Settings, config: dict) -> Additions:
     """REDIS_URL: router state (cooldowns) shared by every worker and instance (shared_state.py)."""
     return Additions("REDIS_URL", settings=shared_state.redis_settings(settings, config))
 
 
-CONTRIBUTORS: List[Contributor] = [env_models, tiers_after_bedrock, subscription_tiers, shared_redis]
+CONTRIBUTORS: List[Contributor] = [release_models, env_models, tiers_after_bedrock, subscription_tiers, shared_redis]
 
 
 def _cooldown_times(config: dict, name: str) -> set:
