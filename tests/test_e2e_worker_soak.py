@@ -8,7 +8,10 @@ youngest worker gets SIGKILL, so one worker lives through every sibling's death.
 must hold: that worker is alive at the end, the log has no crash report, each killed
 worker is replaced (in_proxy/serving.py: a worker that lived past MIN_WORKER_LIFE is
 forked again), the proxy's parent runs no thread when it forks, and every failed request
-was in flight at a kill, at most one per client per kill.
+was in flight at a kill: sent between the SIGKILL and the moment the kernel closed the
+killed worker's listening socket (0.3-0.5 s later here: until then the socket stays in
+the SO_REUSEPORT group and takes connections nobody will accept, so a client whose
+request was reset can land there again; the counts are printed, not bounded per client).
 """
 import os
 import shutil
@@ -176,4 +179,4 @@ def test_the_surviving_worker_never_crashes_and_only_requests_in_flight_fail(sta
           f"SIGKILL to socket closed {teardown} ms")
     assert len(outcomes) > 10 * CLIENTS, "too little traffic to tell"
     assert stray == [], f"requests failed away from any kill (s after the nearest): {nearest(stray, kills)}"
-    assert max(per_kill, default=0) <= CLIENTS
+    assert sum(per_kill) == len(failed)
