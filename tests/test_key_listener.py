@@ -6,6 +6,7 @@ port and records every request's headers: every command that would send the key
 refuses in one line, exits non-zero, and the server never sees the key. The happy path
 against the real proxy is test_e2e_key_listener.py's."""
 import os
+import shutil
 import subprocess
 import sys
 
@@ -111,3 +112,27 @@ def test_the_foreign_listener_records_what_it_is_sent(foreign):
     request("GET", f"http://127.0.0.1:{foreign.port}/v1/models", headers={"Authorization": f"Bearer {MASTER_KEY}"})
     (seen,) = foreign.requests()
     assert seen["path"] == "/v1/models" and seen["headers"]["Authorization"] == f"Bearer {MASTER_KEY}"
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_claude_proxy_refuses_another_users_listener(foreign, isolated, shell, monkeypatch):
+    """The shell block's claude-proxy: the foreign server answers the liveness probe (so no
+    auto-start), then the listener check stops it before `claude` gets the key."""
+    if not shutil.which(shell):
+        pytest.skip(f"{shell} not installed")
+    from scripts import claude_shell
+    monkeypatch.setenv("SHELL", f"/bin/{shell}")
+    assert claude_shell.main(["configure", "--shells", shell]) == 0
+    fake_bin = isolated / "bin"
+    fake_bin.mkdir()
+    (fake_bin / "claude").write_text("#!/bin/sh\necho CLAUDE RAN with $ANTHROPIC_AUTH_TOKEN\n")
+    (fake_bin / "claude").chmod(0o755)
+    env = {"HOME": os.environ["HOME"], "PATH": f"{fake_bin}:{os.environ['PATH']}", "TERM": "dumb",
+           "LANG": "C.UTF-8"}
+    done = subprocess.run([shell, "-i", "-c", "claude-proxy -p hi"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and "CLAUDE RAN" not in done.stdout, done.stdout + done.stderr
+    assert (f"error: something else (pid {foreign.process.pid}, user nobody) listens on 127.0.0.1:{foreign.port}: "
+            "not sending the key") in done.stderr.splitlines()
+    assert_key_never_sent(foreign)
+    assert [seen["path"] for seen in foreign.requests()] == ["/health/liveliness"]  # the probe, without a key
