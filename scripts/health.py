@@ -1,16 +1,18 @@
 """Checks against the running proxy: health, test, models."""
 import argparse
+import os
 import time
 from typing import List
 
 from scripts.auth import credentials
 from scripts.catalog import bedrock_check, release
-from scripts.core import configfile, paths
+from scripts.core import configfile, paths, sockets
 from scripts.core import settings as settings_mod
 from scripts.core.errors import ToolkitError, entry_point
 from scripts.core.http import Reply
 from scripts.gateway import effective_config, credential_tiers, upstreams
 from scripts.gateway.client import TEST_PROMPT, answered_by, call, installed_version
+from scripts.gateway.listener import require_proxy
 
 MAX_ERROR = 2000  # a runaway body stays readable; the gateway's own messages are far shorter
 
@@ -117,6 +119,16 @@ def models(_args: argparse.Namespace) -> int:
     return 0
 
 
+def verify_listener(_args: argparse.Namespace) -> int:
+    """For senders outside Python (test-proxy.sh, the shell block's claude-proxy): exit 0
+    only when our proxy, run by this user, is what listens on the port."""
+    cfg = settings_mod.load(validate=False)
+    pids = require_proxy(cfg)
+    print(f"ok: {cfg.base_url} is this toolkit's proxy (pid {', '.join(map(str, pids))}, "
+          f"user {sockets.user_name(os.getuid())})")
+    return 0
+
+
 def _body(argv: List[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.health")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -126,6 +138,8 @@ def _body(argv: List[str]) -> int:
     test_parser.add_argument("--timeout", type=float, default=120.0)
     test_parser.set_defaults(func=test)
     sub.add_parser("models", help="model names the proxy serves").set_defaults(func=models)
+    sub.add_parser("verify-listener", help="exit 0 only when this user's proxy listens on the port "
+                   "(before a shell script sends the key)").set_defaults(func=verify_listener)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -36,7 +36,8 @@ from scripts.core.errors import ToolkitError, entry_point
 from scripts.core.http import request
 from scripts.gateway import effective_config, process
 from scripts.gateway import credential_tiers
-from scripts.gateway.client import installed_version
+from scripts.gateway import listener
+from scripts.gateway.client import auth_headers, installed_version
 from scripts.observability import subscription_usage, upstream_counts
 from scripts.observability.metrics import parse as parse_metrics
 from scripts.services import platform as platform_info
@@ -50,8 +51,7 @@ def _row(label: str, value: str) -> str:
     return f"{label:<14} {value}"
 
 
-def _get(cfg: settings_mod.Settings, path: str, auth: bool = False):
-    headers = {"Authorization": f"Bearer {cfg.master_key}"} if auth and cfg.master_key else {}
+def _get(cfg: settings_mod.Settings, path: str, headers: Optional[Dict[str, str]] = None):
     try:
         return request("GET", cfg.base_url + path, headers=headers, timeout=HTTP_TIMEOUT)
     except OSError as exc:
@@ -60,12 +60,14 @@ def _get(cfg: settings_mod.Settings, path: str, auth: bool = False):
 
 def _ask_proxy(cfg: settings_mod.Settings) -> Dict[str, object]:
     """The proxy's answers. The metrics come last: LiteLLM's first /metrics/ answer
-    after a start takes seconds and holds up everything else the proxy answers."""
+    after a start takes seconds and holds up everything else the proxy answers. The key
+    goes only to our proxy (gateway/listener.py: ToolkitError for anything else)."""
+    key = auth_headers(cfg.master_key) if listener.proxy_listens(cfg) else {}
     with ThreadPoolExecutor(2) as pool:
         ready = pool.submit(_get, cfg, "/health/readiness")
-        details = pool.submit(_get, cfg, "/health/readiness/details", True)
+        details = pool.submit(_get, cfg, "/health/readiness/details", key)
         answers = {"ready": ready.result(), "details": details.result()}
-    answers["metrics"] = answers["ready"] if isinstance(answers["ready"], OSError) else _get(cfg, "/metrics/", True)
+    answers["metrics"] = answers["ready"] if isinstance(answers["ready"], OSError) else _get(cfg, "/metrics/", key)
     return answers
 
 

@@ -16,11 +16,11 @@ from scripts.core import settings as settings_mod
 from scripts.core.errors import ToolkitError, warn
 from scripts.core.http import is_live
 from scripts.gateway import config_check, drain, effective_config, logpipe, readiness
+from scripts.gateway.listener import PROXY_MODULE
 from scripts.gateway.proxy_env import environment
 
-# In the proxy's command line (litellm_command): with the start time recorded beside
-# the pid, it tells our proxy from any other process that reuses the pid.
-PROXY_MODULE = "scripts.in_proxy.litellm_main"
+# PROXY_MODULE is in the proxy's command line (litellm_command): with the start time
+# recorded beside the pid, it tells our proxy from any other process that reuses the pid.
 
 
 def proxy_config(cfg: settings_mod.Settings) -> Path:
