@@ -9,7 +9,7 @@ from scripts.core import configfile, paths
 from scripts.core import settings as settings_mod
 from scripts.core.errors import ToolkitError, entry_point
 from scripts.core.http import Reply
-from scripts.gateway import effective_config, credential_tiers, upstreams
+from scripts.gateway import effective_config, credential_tiers, upstreams, web_search
 from scripts.gateway.client import TEST_PROMPT, answered_by, call, installed_version
 
 
@@ -47,6 +47,7 @@ def health(_args: argparse.Namespace) -> int:
         print(f"upstream   {line}")
     print(f"tiers      {credential_tiers.describe_paths(cfg)}")
     print(f"fallback   {len(config.fallbacks)} of {len(config.public_models)} model names fall back to Bedrock")
+    print(f"websearch  {web_search.status_line(cfg)}")
     for note in upstreams.warnings(cfg, config):
         print(f"note       {note}")
     bedrock = bedrock_check.check(cfg)  # raises, naming the fix, when the fallback cannot work

@@ -33,7 +33,7 @@ from scripts.core import settings as settings_mod
 from scripts.core.errors import ToolkitError, entry_point
 from scripts.core.http import request
 from scripts.gateway import effective_config, process
-from scripts.gateway import credential_tiers
+from scripts.gateway import credential_tiers, web_search
 from scripts.gateway.client import installed_version
 from scripts.observability import subscription_usage
 from scripts.observability.metrics import parse as parse_metrics
@@ -267,6 +267,7 @@ def _body(argv: List[str]) -> int:
             rows.append(primary_row(answers, after_bedrock=answered is not None))
         rows.append(answered)
     rows.append(shared_state_row(cfg))
+    rows.append(_row("web search", web_search.status_line(cfg)))
     print("\n".join(row for row in rows if row))
     return 0
 

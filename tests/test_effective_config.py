@@ -38,8 +38,12 @@ def fallbacks(config: dict) -> dict:
     return {k: v for item in config["router_settings"]["fallbacks"] for k, v in item.items()}
 
 
-def test_without_env_models_the_config_is_config_yaml(shipped):
-    assert render(shipped, Settings({})) == shipped
+def test_without_env_models_the_config_is_config_yaml_and_the_web_search_guard(shipped):
+    config = render(shipped, Settings({}))
+    callbacks = config["litellm_settings"].pop("callbacks")
+    assert callbacks == shipped["litellm_settings"]["callbacks"] + ["scripts.in_proxy.web_search_guard.guard"]
+    assert config == {**shipped, "litellm_settings": {k: v for k, v in shipped["litellm_settings"].items()
+                                                       if k != "callbacks"}}
 
 
 def test_render_never_changes_its_input(shipped):
@@ -89,11 +93,12 @@ def test_cooldowns_give_one_call_per_window_to_every_tier_but_the_last(shipped):
         cooldown = (entry.get("model_info") or {}).get("cooldown_time")
         assert cooldown == (0 if entry["model_name"] == "glm-4.6" else None), entry["model_name"]
     callbacks = shipped["litellm_settings"]["callbacks"]
-    assert config["litellm_settings"]["callbacks"] == [*callbacks, *effective_config.TIER_CALLBACKS]
+    guard = "scripts.in_proxy.web_search_guard.guard"  # no web search provider (test_web_search_config.py)
+    assert config["litellm_settings"]["callbacks"] == [*callbacks, *effective_config.TIER_CALLBACKS, guard]
     no_tiers = render(shipped, Settings({"PROXY_MODEL_KEYS": "glm", **GLM}))
     assert entries(no_tiers, "claude-haiku-bedrock")[0]["model_info"] == {"cooldown_time": 0}, \
         "without tiers Bedrock stays the last resort"
-    assert no_tiers["litellm_settings"]["callbacks"] == callbacks
+    assert no_tiers["litellm_settings"]["callbacks"] == [*callbacks, guard]
 
 
 def test_a_cooldown_the_user_chose_is_kept(shipped):

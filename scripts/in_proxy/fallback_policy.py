@@ -47,6 +47,10 @@ def _metadata(data) -> dict:
     return {}
 
 
+def model_group_of(data) -> str:
+    return _metadata(data).get("model_group") or str(data.get("model"))
+
+
 def _keep_recent(entries: "collections.OrderedDict", key, value) -> None:
     """Store key as the newest entry; the oldest go beyond MAX_REQUESTS."""
     entries[key] = value
@@ -78,7 +82,7 @@ class FallbackPolicy(CustomLogger):
                                                       fallback_depth=None) -> None:
         call_id = request_data.get("litellm_call_id")
         metadata = _metadata(request_data)
-        group = metadata.get("model_group") or str(request_data.get("model"))
+        group = model_group_of(request_data)
         if fallback_depth and not isinstance(exception, FallbackSkipped) and self.first_failure(call_id, group):
             requested = metadata.get("original_model_group") or "unknown"
             FALLBACK_FAILURES.labels(requested, group, str(status_of(exception) or "none")).inc()
