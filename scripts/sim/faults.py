@@ -275,6 +275,10 @@ class SimControl:
     def health(self) -> dict:
         return self._call("GET", "/_sim/health")
 
+    def rules(self, **switches) -> dict:
+        """The acceptance-rule switches (scripts/sim/rules.py): set the given ones, return all."""
+        return self._call("POST", "/_sim/rules", switches) if switches else self._call("GET", "/_sim/rules")
+
     def subscription(self, **spec) -> dict:
         """Anthropic only: the subscription rules and usage windows (see sim/subscription.py)."""
         return self._call("POST", "/_sim/subscription", spec)
