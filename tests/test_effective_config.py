@@ -38,10 +38,18 @@ def fallbacks(config: dict) -> dict:
     return {k: v for item in config["router_settings"]["fallbacks"] for k, v in item.items()}
 
 
-def test_without_env_models_the_config_is_config_yaml_and_the_web_search_guard(shipped):
+# Always added: the web search guard (no provider in .env) and the fallback callbacks with their retry policy.
+ALWAYS = ["scripts.in_proxy.web_search_guard.guard", *effective_config.FALLBACK_CALLBACKS]
+
+
+def test_without_env_models_the_config_is_config_yaml_and_the_fallback_callbacks(shipped):
     config = render(shipped, Settings({}))
     callbacks = config["litellm_settings"].pop("callbacks")
-    assert callbacks == shipped["litellm_settings"]["callbacks"] + ["scripts.in_proxy.web_search_guard.guard"]
+    assert callbacks == shipped["litellm_settings"]["callbacks"] + ALWAYS
+    policy = config["router_settings"].pop("model_group_retry_policy")
+    assert policy["claude-opus-4-7-bedrock"] == {"BadRequestErrorRetries": 1}
+    assert all(name.endswith("-bedrock") or "bedrock" in name for name in policy), policy
+    assert "claude-opus-4-7" not in policy, "never the primary: its 400 is the client's"
     assert config == {**shipped, "litellm_settings": {k: v for k, v in shipped["litellm_settings"].items()
                                                        if k != "callbacks"}}
 
@@ -93,12 +101,11 @@ def test_cooldowns_give_one_call_per_window_to_every_tier_but_the_last(shipped):
         cooldown = (entry.get("model_info") or {}).get("cooldown_time")
         assert cooldown == (0 if entry["model_name"] == "glm-4.6" else None), entry["model_name"]
     callbacks = shipped["litellm_settings"]["callbacks"]
-    guard = "scripts.in_proxy.web_search_guard.guard"  # no web search provider (test_web_search_config.py)
-    assert config["litellm_settings"]["callbacks"] == [*callbacks, *effective_config.TIER_CALLBACKS, guard]
+    assert config["litellm_settings"]["callbacks"] == [*callbacks, *effective_config.TIER_CALLBACKS, *ALWAYS]
     no_tiers = render(shipped, Settings({"PROXY_MODEL_KEYS": "glm", **GLM}))
     assert entries(no_tiers, "claude-haiku-bedrock")[0]["model_info"] == {"cooldown_time": 0}, \
         "without tiers Bedrock stays the last resort"
-    assert no_tiers["litellm_settings"]["callbacks"] == [*callbacks, guard]
+    assert no_tiers["litellm_settings"]["callbacks"] == [*callbacks, *ALWAYS]
 
 
 def test_a_cooldown_the_user_chose_is_kept(shipped):

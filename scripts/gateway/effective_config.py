@@ -154,8 +154,25 @@ def web_search_on_fallback(settings: Settings, config: dict) -> Additions:
         "litellm_settings": {"websearch_interception_params": interception}})
 
 
+# A Bedrock attempt above botocore's body cap is stopped first; then refused features are dropped.
+FALLBACK_CALLBACKS = ["scripts.in_proxy.bedrock_size.guard", "scripts.in_proxy.feature_drop.handler"]
+
+
+def feature_drop(settings: Settings, config: dict) -> Additions:
+    """Always: a Bedrock attempt larger than Bedrock takes is not sent (scripts/in_proxy/bedrock_size.py);
+    a Bedrock fallback refused over a named beta flag or effort value is re-sent once
+    without it (scripts/in_proxy/feature_drop.py); LiteLLM's router does the re-send, allowed by
+    one BadRequestError retry on each Bedrock-only model name."""
+    parsed = configfile.from_data(LABEL, config)
+    twins = [name for name, models in parsed.deployments.items() if "*" not in name
+             and all(model.split("/", 1)[0] == "bedrock" for model in models)]
+    policy = {name: {"BadRequestErrorRetries": 1} for name in twins}
+    return Additions("config.yaml", callbacks=FALLBACK_CALLBACKS,
+                     settings={"router_settings": {"model_group_retry_policy": policy}})
+
+
 CONTRIBUTORS: List[Contributor] = [env_models, tiers_after_bedrock, subscription_tiers, shared_redis,
-                                   web_search_on_fallback]
+                                   web_search_on_fallback, feature_drop]
 
 
 def _cooldown_times(config: dict, name: str) -> set:

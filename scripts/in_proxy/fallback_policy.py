@@ -78,6 +78,13 @@ class FallbackPolicy(CustomLogger):
     def remember(self, call_id: str, failure: Failure) -> None:
         _keep_recent(self.failures, call_id, failure)
 
+    def not_sent(self, kwargs: dict, status: int, message: str) -> None:
+        """An attempt another callback's pre-call hook stops: LiteLLM reports no failure for it, so
+        it is recorded here, and the client gets this status and message instead of the primary's."""
+        call_id, depth = kwargs.get("litellm_call_id"), kwargs.get("fallback_depth")
+        if call_id and isinstance(depth, int):
+            self.remember(call_id, Failure(status, depth, model_group_of(kwargs), message))
+
     async def async_post_call_failure_deployment_hook(self, request_data, exception, call_type,
                                                       fallback_depth=None) -> None:
         call_id = request_data.get("litellm_call_id")

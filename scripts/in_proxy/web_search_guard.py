@@ -11,8 +11,8 @@ Anthropic itself runs web search, so its deployments are left alone.
 """
 from litellm.integrations.custom_logger import CustomLogger
 
-from scripts.in_proxy.failures import FallbackSkipped, Failure
-from scripts.in_proxy.fallback_policy import model_group_of, policy
+from scripts.in_proxy.failures import FallbackSkipped
+from scripts.in_proxy.fallback_policy import policy
 
 NATIVE_PROVIDERS = ("anthropic",)
 MESSAGE = ("web search is not available on the fallback: set GATEWAY_WEB_SEARCH_PROVIDER (e.g. tavily) and the "
@@ -44,11 +44,7 @@ def asks_for_web_search(kwargs: dict) -> bool:
 class WebSearchGuard(CustomLogger):
     async def async_pre_call_deployment_hook(self, kwargs, call_type):
         if provider_of(kwargs) not in NATIVE_PROVIDERS and asks_for_web_search(kwargs):
-            # LiteLLM reports no failure for an attempt its pre-call hook stopped: tell the policy,
-            # which gives the client this attempt's status and message instead of the primary's 429.
-            call_id, depth = kwargs.get("litellm_call_id"), kwargs.get("fallback_depth")
-            if call_id and isinstance(depth, int):
-                policy.remember(call_id, Failure(400, depth, model_group_of(kwargs), MESSAGE))
+            policy.not_sent(kwargs, 400, MESSAGE)  # the client hears this, not the primary's 429
             raise WebSearchNotConfigured()
         return None
 

@@ -105,6 +105,13 @@ def _entry(model) -> dict:
             "status": status, "global": has_global, **spec}
 
 
+def _thinking_blocks(body: dict) -> int:
+    """How many thinking blocks the request replays (tests check what reached Bedrock)."""
+    msgs = body.get("messages") if isinstance(body.get("messages"), list) else []
+    return sum(1 for m in msgs if isinstance(m, dict) and isinstance(m.get("content"), list)
+               for b in m["content"] if isinstance(b, dict) and b.get("type") == "thinking")
+
+
 class BedrockSim:
     def __init__(self, models: Optional[Iterable] = None, credentials: Optional[tuple] = None,
                  expired_tokens: Iterable[str] = ("expired-token",), profile_prefixes: Optional[dict] = None,
@@ -202,7 +209,10 @@ class BedrockSim:
             problem = problem or validate_invoke(body, self.betas, entry["anthropic_id"], self.rules)
         else:
             problem = validate_invoke(body, self.betas, entry["anthropic_id"], self.rules)
-        request[REC].update(tool_summary(body or {}), rejected=problem)
+        request[REC].update(tool_summary(body or {}), rejected=problem,
+                            anthropic_beta=(body or {}).get("anthropic_beta"),
+                            output_config=(body or {}).get("output_config"),
+                            thinking_replayed=_thinking_blocks(body or {}))
         if problem:
             return None, None, invalid(problem)
         fault = self.state.take_fault(request[REC]["model"])
