@@ -5,10 +5,16 @@ Anthropic at 429, the Bedrock simulator, the Tavily simulator, the real anthropi
   Anthropic's web_search tool into a plain tool on Bedrock, runs the search the model asks for
   through Tavily and hands Bedrock the results: the client's one request gets an answer built
   from the search results;
+- the real Claude Code CLI's WebSearch tool, during the same fallback, gets the search results;
 - without a provider, the same request gets a 400 naming the setting, never an empty search.
 """
+import json
+import os
+import subprocess
+
 import anthropic
 import pytest
+from claude_cli import claude_binary
 from harness import start_stack
 
 from scripts.sim.sandbox import web_search_dotenv, start_simulators
@@ -79,3 +85,28 @@ def test_without_a_provider_the_fallback_names_the_setting(without_provider):
     message = str(refused.value)
     assert "GATEWAY_WEB_SEARCH_PROVIDER" in message and "after the primary answered HTTP 429" in message, message
     assert without_provider.fallback_calls() == [], "nothing was sent to Bedrock"
+
+
+def test_claude_codes_websearch_on_the_fallback_gets_the_results(with_provider, tmp_path):
+    """Claude Code with only its WebSearch tool: the simulated model calls it (the current simulated
+    model picks the first tool when asked to "use the tool"); Claude Code then sends its web_search
+    sub-request, which the interception answers through Tavily on Bedrock."""
+    client_of(with_provider)  # Anthropic at 429
+    home = tmp_path / "claude-home"
+    home.mkdir(exist_ok=True)
+    env = {"PATH": os.environ["PATH"], "HOME": str(home), "TERM": "dumb", "LANG": "C.UTF-8",
+           "ANTHROPIC_BASE_URL": with_provider.base_url, "ANTHROPIC_AUTH_TOKEN": with_provider.master_key,
+           "ANTHROPIC_MODEL": MODEL, "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "DISABLE_AUTOUPDATER": "1",
+           "CLAUDE_CODE_MAX_RETRIES": "0"}
+    done = subprocess.run([str(claude_binary()), "-p", "use the tool WebSearch to search the web for litellm",
+                           "--tools", "WebSearch", "--allowedTools", "WebSearch", "--output-format", "stream-json",
+                           "--verbose"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    events = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    results = [block for ev in events if ev.get("type") == "user" for block in ev["message"]["content"]
+               if block.get("type") == "tool_result"]
+    assert len(results) == 1 and not results[0].get("is_error"), results
+    assert "Simulated Tavily result 1 for" in json.dumps(results[0]["content"]), results
+    assert [r["status"] for r in with_provider.sims.search.requests()] == [200]
+    sub_requests = [r for r in with_provider.fallback_calls("claude-sonnet-4-5") if r["tools"] == ["litellm_web_search"]]
+    assert [r["status"] for r in sub_requests] == [200, 200], "the search sub-request, answered on Bedrock"
