@@ -10,7 +10,7 @@ from scripts.core import configfile, paths, sockets
 from scripts.core import settings as settings_mod
 from scripts.core.errors import ToolkitError, entry_point
 from scripts.core.http import Reply
-from scripts.gateway import effective_config, credential_tiers, upstreams
+from scripts.gateway import effective_config, credential_tiers, upstreams, web_search
 from scripts.gateway.client import TEST_PROMPT, answered_by, call, installed_version
 from scripts.gateway.listener import require_proxy
 
@@ -59,6 +59,7 @@ def health(_args: argparse.Namespace) -> int:
         print(f"upstream   {line}")
     print(f"tiers      {credential_tiers.describe_paths(cfg)}")
     print(f"fallback   {len(config.fallbacks)} of {len(config.public_models)} model names fall back to Bedrock")
+    print(f"websearch  {web_search.status_line(cfg)}")
     for note in upstreams.warnings(cfg, config):
         print(f"note       {note}")
     for item in release.read_state():  # Claude ids config.yaml does not list, given a chain by the proxy

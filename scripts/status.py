@@ -35,7 +35,7 @@ from scripts.core import settings as settings_mod
 from scripts.core.errors import ToolkitError, entry_point
 from scripts.core.http import request
 from scripts.gateway import effective_config, process
-from scripts.gateway import credential_tiers
+from scripts.gateway import credential_tiers, web_search
 from scripts.gateway import listener
 from scripts.gateway.client import auth_headers, installed_version
 from scripts.observability import subscription_usage, upstream_counts
@@ -304,6 +304,7 @@ def _body(argv: List[str]) -> int:
         rows += [upstreams_row(answers, process.running_pid() or service_status.describe("proxy", platform)[1]),
                  answered, new_models_row()]
     rows.append(shared_state_row(cfg))
+    rows.append(_row("web search", web_search.status_line(cfg)))
     print("\n".join(row for row in rows if row))
     return 0
 

@@ -38,13 +38,21 @@ def fallbacks(config: dict) -> dict:
     return {k: v for item in config["router_settings"]["fallbacks"] for k, v in item.items()}
 
 
-def test_without_env_models_the_config_is_config_yaml(shipped):
+# Always added: the hook that gives a Claude id config.yaml does not list its chain (new_models.py),
+# the web search guard (no provider in .env) and the fallback callbacks with their retry policy.
+ALWAYS = ["scripts.in_proxy.web_search_guard.guard", *effective_config.FALLBACK_CALLBACKS]
+
+
+def test_without_env_models_the_config_is_config_yaml_and_the_fallback_callbacks(shipped):
     config = render(shipped, Settings({}))
-    # plus the hook that gives a Claude id config.yaml does not list its chain (new_models.py)
-    assert config["litellm_settings"].pop("callbacks") == [*shipped["litellm_settings"]["callbacks"],
-                                                          effective_config.NEW_MODELS_HOOK]
+    callbacks = config["litellm_settings"].pop("callbacks")
+    assert callbacks == [*shipped["litellm_settings"]["callbacks"], effective_config.NEW_MODELS_HOOK, *ALWAYS]
+    policy = config["router_settings"].pop("model_group_retry_policy")
+    assert policy["claude-opus-4-7-bedrock"] == {"BadRequestErrorRetries": 1}
+    assert all(name.endswith("-bedrock") or "bedrock" in name for name in policy), policy
+    assert "claude-opus-4-7" not in policy, "never the primary: its 400 is the client's"
     assert config == {**shipped, "litellm_settings": {k: v for k, v in shipped["litellm_settings"].items()
-                                                      if k != "callbacks"}}
+                                                       if k != "callbacks"}}
 
 
 def test_render_never_changes_its_input(shipped):
@@ -96,12 +104,12 @@ def test_cooldowns_give_one_call_per_window_to_every_tier_but_the_last(shipped):
     callbacks = shipped["litellm_settings"]["callbacks"]
     assert config["litellm_settings"]["callbacks"] == [
         *callbacks, effective_config.NEW_MODELS_HOOK,
-        *(c for c in effective_config.TIER_CALLBACKS if c not in callbacks)]
+        *(c for c in effective_config.TIER_CALLBACKS if c not in callbacks), *ALWAYS]
     assert set(effective_config.TIER_CALLBACKS) <= set(config["litellm_settings"]["callbacks"])
     no_tiers = render(shipped, Settings({"PROXY_MODEL_KEYS": "glm", **GLM}))
     assert entries(no_tiers, "claude-haiku-bedrock")[0]["model_info"] == {"cooldown_time": 0}, \
         "without tiers Bedrock stays the last resort"
-    assert no_tiers["litellm_settings"]["callbacks"] == [*callbacks, effective_config.NEW_MODELS_HOOK]
+    assert no_tiers["litellm_settings"]["callbacks"] == [*callbacks, effective_config.NEW_MODELS_HOOK, *ALWAYS]
 
 
 def test_each_tier_after_bedrock_carries_its_number_for_the_status_line(shipped):

@@ -22,7 +22,7 @@ from scripts.core.errors import ToolkitError
 from scripts.core.files import PRIVATE, write_atomic
 from scripts.core.model_specs import KEYS_VAR, TIERS_VAR, ModelSpec
 from scripts.core.settings import Settings, mask
-from scripts.gateway import shared_state, credential_tiers
+from scripts.gateway import shared_state, credential_tiers, web_search
 
 # LiteLLM callbacks the tiers need (see each module): cooldowns for the hops after the first,
 # and which tier answered last (make status).
@@ -155,8 +155,39 @@ def shared_redis(settings: Settings, config: dict) -> Additions:
     return Additions("REDIS_URL", settings=shared_state.redis_settings(settings, config))
 
 
-CONTRIBUTORS: List[Contributor] = [release_models, env_models, tiers_after_bedrock, subscription_tiers, shared_redis]
+def web_search_on_fallback(settings: Settings, config: dict) -> Additions:
+    """GATEWAY_WEB_SEARCH_PROVIDER: LiteLLM's web search interception on every fallback upstream,
+    searching through that provider (scripts/gateway/web_search.py); unset, the guard that
+    answers a web search on the fallback with the setting to add."""
+    name = web_search.provider(settings)
+    if name is None:
+        return Additions(web_search.PROVIDER_VAR, callbacks=[web_search.GUARD_CALLBACK])
+    interception = {"enabled_providers": web_search.intercepted_providers(settings),
+                    "search_tool_name": web_search.SEARCH_TOOL_NAME}
+    return Additions(web_search.PROVIDER_VAR, callbacks=[web_search.INTERCEPTION_CALLBACK], settings={
+        "general_settings": {"search_tools": [web_search.search_tool(settings, name)]},
+        "litellm_settings": {"websearch_interception_params": interception}})
 
+
+# A Bedrock attempt above botocore's body cap is stopped first; then refused features are dropped.
+FALLBACK_CALLBACKS = ["scripts.in_proxy.bedrock_size.guard", "scripts.in_proxy.feature_drop.handler"]
+
+
+def feature_drop(settings: Settings, config: dict) -> Additions:
+    """Always: a Bedrock attempt larger than Bedrock takes is not sent (scripts/in_proxy/bedrock_size.py);
+    a Bedrock fallback refused over a named beta flag or effort value is re-sent once
+    without it (scripts/in_proxy/feature_drop.py); LiteLLM's router does the re-send, allowed by
+    one BadRequestError retry on each Bedrock-only model name."""
+    parsed = configfile.from_data(LABEL, config)
+    twins = [name for name, models in parsed.deployments.items() if "*" not in name
+             and all(model.split("/", 1)[0] == "bedrock" for model in models)]
+    policy = {name: {"BadRequestErrorRetries": 1} for name in twins}
+    return Additions("config.yaml", callbacks=FALLBACK_CALLBACKS,
+                     settings={"router_settings": {"model_group_retry_policy": policy}})
+
+
+CONTRIBUTORS: List[Contributor] = [release_models, env_models, tiers_after_bedrock, subscription_tiers, shared_redis,
+                                   web_search_on_fallback, feature_drop]
 
 def _cooldown_times(config: dict, name: str) -> set:
     return {(entry.get("model_info") or {}).get("cooldown_time") for entry in config.get("model_list") or []

@@ -57,6 +57,10 @@ def _metadata(data) -> dict:
     return {}
 
 
+def model_group_of(data) -> str:
+    return _metadata(data).get("model_group") or str(data.get("model"))
+
+
 def _keep_recent(entries: "collections.OrderedDict", key, value) -> None:
     """Store key as the newest entry; the oldest go beyond MAX_REQUESTS."""
     entries[key] = value
@@ -88,11 +92,18 @@ class FallbackPolicy(CustomLogger):
         attempts = self.failures.get(call_id) or []
         return attempts[0] if attempts and attempts[0].fallback_depth == 0 else None
 
+    def not_sent(self, kwargs: dict, status: int, message: str) -> None:
+        """An attempt another callback's pre-call hook stops: LiteLLM reports no failure for it, so
+        it is recorded here, and the client gets this status and message instead of the primary's."""
+        call_id, depth = kwargs.get("litellm_call_id"), kwargs.get("fallback_depth")
+        if call_id and isinstance(depth, int):
+            self.remember(call_id, Failure(status, depth, model_group_of(kwargs), message))
+
     async def async_post_call_failure_deployment_hook(self, request_data, exception, call_type,
                                                       fallback_depth=None) -> None:
         call_id = request_data.get("litellm_call_id")
         metadata = _metadata(request_data)
-        group = metadata.get("model_group") or str(request_data.get("model"))
+        group = model_group_of(request_data)
         if fallback_depth and not isinstance(exception, FallbackSkipped) and self.first_failure(call_id, group):
             requested = metadata.get("original_model_group") or "unknown"
             FALLBACK_FAILURES.labels(requested, group, str(status_of(exception) or "none")).inc()

@@ -50,6 +50,9 @@ from scripts.sim.messages import (
     validate_common,
 )
 from scripts.sim.model_list import created_at, model_page, release_route
+from scripts.sim.rules import EFFORT_VALUES, Rules
+from scripts.sim.rules import control_routes as rules_routes
+from scripts.sim.rules import reset as reset_rules
 from scripts.sim.subscription import RATE_LIMITED, Subscription, system_texts
 from scripts.sim.subscription import control_routes as subscription_routes
 from scripts.sim.summary import request_summary
@@ -100,6 +103,15 @@ def beta_flags(headers) -> list:
     return [b.strip() for v in headers.getall("anthropic-beta", []) for b in v.split(",") if b.strip()]
 
 
+def _effort_problem(body: dict) -> Optional[str]:
+    """Anthropic's effort page: output_config.effort is one of its levels (rules.EFFORT_VALUES)."""
+    config = body.get("output_config")
+    effort = config.get("effort") if isinstance(config, dict) else None
+    if effort is None or effort in EFFORT_VALUES:
+        return None
+    return f"output_config.effort: Input should be {', '.join(repr(v) for v in EFFORT_VALUES)}"
+
+
 def _routing_error(status: int, exc: web.HTTPException) -> web.Response:
     kind = {404: "not_found_error", 405: "invalid_request_error"}.get(status, "api_error")
     return error_response(status, kind, exc.reason or "Not Found")
@@ -121,6 +133,8 @@ class AnthropicSim:
         self.state = SimState("anthropic", fault)
         self.subscription = Subscription()
         self.state.on_reset.append(self.subscription.reset)
+        self.rules = Rules()
+        self.state.on_reset.append(lambda: reset_rules(self.rules))
         if claude_code_only:
             self.subscription.configure({"claude_code_only": claude_code_only})
         self.cache: dict = {}
@@ -128,7 +142,8 @@ class AnthropicSim:
     def app(self) -> web.Application:
         app = web.Application(middlewares=[recorder(self.state, _routing_error)],
                               client_max_size=64 * 1024 * 1024)
-        app.add_routes(control_routes(self.state) + subscription_routes(self.subscription) + [
+        controls = control_routes(self.state) + subscription_routes(self.subscription) + rules_routes(self.rules)
+        app.add_routes(controls + [
             release_route(self.release),
             web.post("/v1/messages", self.messages),
             web.post("/v1/messages/count_tokens", self.count_tokens),
@@ -197,8 +212,13 @@ class AnthropicSim:
 
     async def _body(self, request: web.Request, allowed: set, required: tuple):
         """(body, None) or (None, error response) after the checks shared by both POSTs."""
+        raw = await request.read()
+        if len(raw) > self.rules.anthropic_max_body:
+            # Anthropic's errors page: 413 request_too_large above the Messages API's 32 MB.
+            return None, error_response(413, "request_too_large", "Request exceeds the maximum allowed number "
+                                        f"of bytes ({self.rules.anthropic_max_body}).")
         try:
-            body = json.loads(await request.read())
+            body = json.loads(raw)
         except ValueError:
             return None, error_response(400, "invalid_request_error", "Invalid JSON in request body")
         if not isinstance(body, dict):
@@ -256,7 +276,7 @@ class AnthropicSim:
                                                                 ("model", "messages", "max_tokens"))
         if err:
             return err
-        problem = validate_common(body, self._mid_system(request, body))
+        problem = validate_common(body, self._mid_system(request, body)) or _effort_problem(body)
         request[REC].update(tool_summary(body), rejected=problem)
         if problem:
             return error_response(400, "invalid_request_error", problem)

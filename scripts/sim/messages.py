@@ -78,8 +78,12 @@ def new_id(prefix: str) -> str:
     return prefix + base64.b32encode(os.urandom(15)).decode().lower()
 
 
-def sign_thinking(text: str) -> str:
-    return base64.b64encode(hashlib.sha256(b"sim-thinking:" + text.encode()).digest()).decode()
+SIGNING_KEY = b"sim-thinking:"  # the Anthropic simulator's (and, with rules.signatures "shared", Bedrock's)
+BEDROCK_SIGNING_KEY = b"sim-bedrock-thinking:"  # Bedrock's own, with rules.signatures "own"
+
+
+def sign_thinking(text: str, key: bytes = SIGNING_KEY) -> str:
+    return base64.b64encode(hashlib.sha256(key + text.encode()).digest()).decode()
 
 
 def text_of(content) -> str:
@@ -100,10 +104,11 @@ def estimate_tokens(body: dict) -> int:
     return max(1, len(json.dumps(parts, separators=(",", ":"))) // 4)
 
 
-def validate_common(body: dict, mid_system: bool = False) -> Optional[str]:
+def validate_common(body: dict, mid_system: bool = False, key: bytes = SIGNING_KEY) -> Optional[str]:
     """Checks the real API applies to the Messages body (shared with Bedrock invoke).
 
-    mid_system: the model and request allow role "system" turns after the first turn."""
+    mid_system: the model and request allow role "system" turns after the first turn;
+    key: the one thinking signatures must have been made with."""
     mt = body.get("max_tokens")
     if not isinstance(mt, int) or isinstance(mt, bool) or mt < 1:
         return "max_tokens: Input should be a valid integer greater than or equal to 1"
@@ -113,14 +118,14 @@ def validate_common(body: dict, mid_system: bool = False) -> Optional[str]:
     system = body.get("system")
     if system is not None and not isinstance(system, (str, list)):
         return "system: Input should be a valid string or list of text blocks"
-    return _validate_messages(msgs, mid_system) or _validate_tools(body) or _validate_thinking(body)
+    return _validate_messages(msgs, mid_system, key) or _validate_tools(body) or _validate_thinking(body)
 
 
 def _role(msgs: list, i: int) -> Optional[str]:
     return msgs[i].get("role") if 0 <= i < len(msgs) and isinstance(msgs[i], dict) else None
 
 
-def _validate_messages(msgs: list, mid_system: bool = False) -> Optional[str]:
+def _validate_messages(msgs: list, mid_system: bool = False, key: bytes = SIGNING_KEY) -> Optional[str]:
     for i, msg in enumerate(msgs):
         # A mid-conversation system turn follows a user turn and ends the list or precedes an assistant turn.
         placed = mid_system and _role(msgs, i - 1) == "user" and _role(msgs, i + 1) in (None, "assistant")
@@ -135,8 +140,10 @@ def _validate_messages(msgs: list, mid_system: bool = False) -> Optional[str]:
         for j, block in enumerate(content):
             if not isinstance(block, dict) or "type" not in block:
                 return f"messages.{i}.content.{j}.type: Field required"
+            # Anthropic's extended thinking docs: thinking blocks go back with their signature
+            # unchanged, which the API verifies.
             if block["type"] == "thinking" and block.get("signature") != sign_thinking(
-                    block.get("thinking", "")):
+                    block.get("thinking", ""), key):
                 return f"messages.{i}.content.{j}: Invalid `signature` in `thinking` block"
         err = _check_tool_pairing(msgs, i)
         if err:
