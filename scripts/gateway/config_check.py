@@ -5,7 +5,7 @@ general_settings, callbacks, the Router): `litellm_settings: oops` passes the
 toolkit's own checks (core/configfile.py) and kills the proxy ten seconds into its
 start. So `make restart` (before it stops the running proxy) and `make update-models`
 (before it replaces config.yaml) run LiteLLM's own loader, ProxyConfig.load_config,
-in a child process with the proxy's environment: about 8 s of CPU, the import of
+in a child process with the proxy's environment (scripts/in_proxy/config_load.py): about 8 s of CPU, the import of
 litellm.proxy.proxy_server, and nothing is served or bound.
 """
 import subprocess
@@ -17,20 +17,9 @@ from scripts.core import paths
 from scripts.core import settings as settings_mod
 from scripts.core.errors import ToolkitError
 
-MARK = "GATEWAY-CONFIG-CHECK:"
+MARK = "GATEWAY-CONFIG-CHECK:"  # the line scripts/in_proxy/config_load.py reports LiteLLM's complaint on
 TIMEOUT = 300  # seconds; the import alone takes 10-25 s on a busy 2-core machine
-LOAD = f"""
-import asyncio, os, sys
-try:
-    from litellm.proxy.proxy_server import proxy_config
-    asyncio.run(proxy_config.load_config(router=None, config_file_path=sys.argv[1]))
-except BaseException as exc:  # whatever LiteLLM raised is the answer: report its first line
-    text = (f"{{type(exc).__name__}}: {{exc}}".strip().splitlines() or ["(no message)"])[0]
-    print("{MARK}", text, file=sys.stderr, flush=True)
-    os._exit(1)
-sys.stdout.flush()
-os._exit(0)  # LiteLLM may leave threads behind; the answer is in
-"""
+LOADER = "scripts.in_proxy.config_load"  # run as a child process: this side never imports LiteLLM
 
 
 def placeholder_environment() -> Dict[str, str]:
@@ -45,7 +34,7 @@ def complaint(config: Path, env: Dict[str, str]) -> Optional[str]:
     """None when LiteLLM loads the file, else the first line of its complaint."""
     python = paths.venv_bin("python")
     try:
-        result = subprocess.run([str(python) if python.exists() else sys.executable, "-c", LOAD, str(config)],
+        result = subprocess.run([str(python) if python.exists() else sys.executable, "-m", LOADER, str(config)],
                                 capture_output=True, text=True, timeout=TIMEOUT, env=env, cwd=paths.PROJECT_DIR)
     except subprocess.TimeoutExpired:
         return f"loading it took over {TIMEOUT} s"
