@@ -15,8 +15,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `scripts` without install
 
-from scripts.sim.faults import SimControl  # noqa: E402
-from scripts.sim.server import SimulatorThread  # noqa: E402
+from scripts.sim.faults import SimControl
+from scripts.sim.server import SimulatorThread
 
 ACCESS_KEY = "AKIASIMULATOR0000001"
 SECRET_KEY = "simulated/secret/key/0123456789abcdefghij"

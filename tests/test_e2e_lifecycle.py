@@ -20,7 +20,7 @@ from pathlib import Path
 
 import anthropic
 import pytest
-from conftest import API_KEY, MASTER_KEY
+from conftest import API_KEY, FIXTURE_CONFIG, MASTER_KEY
 from harness import AWS_ACCESS_KEY, AWS_SECRET_KEY, start_stack
 from test_service_install import STAND_IN
 
@@ -54,7 +54,7 @@ def script(stack, *args, **env):
 
 def rejected_config(tmp_path: Path) -> Path:
     """The shipped config with one mistake the toolkit's own checks let through."""
-    text = (PROJECT_DIR / "config.yaml").read_text()
+    text = FIXTURE_CONFIG.read_text()
     assert "\nlitellm_settings:\n" in text
     bad = tmp_path / "config.yaml"
     bad.write_text(text.replace("\nlitellm_settings:\n", "\nlitellm_settings: oops\nunused_settings:\n"))
@@ -174,7 +174,7 @@ def test_down_lets_a_long_stream_finish_and_refuses_new_requests(stack):
                 for _ in events:
                     first_event.set()
                 outcome["message"] = events.get_final_message()
-        except Exception as exc:  # the assertion below shows what the client saw
+        except Exception as exc:  # noqa: BLE001 (the assertion below shows what the client saw)
             outcome["error"] = repr(exc)
         first_event.set()
 
