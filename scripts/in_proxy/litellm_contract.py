@@ -52,8 +52,9 @@ PROCESSING_PARAMS = ("request", "fastapi_response", "user_api_key_dict", "route_
 
 RELIED: Tuple[Relied, ...] = (
     # Documented extension points: LiteLLM's CLI and its callback / custom_auth interfaces.
+    # Also run as the `litellm` console script by gateway/config_check.py (--validate_config).
     Relied("litellm", "run_server", EXTENSION,
-           params=("config", "host", "port", "num_workers", "skip_server_startup")),
+           params=("config", "host", "port", "num_workers", "skip_server_startup", "validate_config")),
     Relied("litellm.integrations.custom_logger", "CustomLogger", EXTENSION,
            attrs=("async_pre_call_hook", "async_log_success_event", "async_log_failure_event",
                   "log_success_fallback_event", "log_failure_fallback_event", "async_pre_call_deployment_hook",
@@ -92,7 +93,6 @@ RELIED: Tuple[Relied, ...] = (
     Relied(PROXY_SERVER, "ProxyBaseLLMRequestProcessing.base_process_llm_request", params=PROCESSING_PARAMS),
     Relied(PROXY_SERVER, "ProxyBaseLLMRequestProcessing.handle_llm_api_exception",
            params=("e", "user_api_key_dict", "proxy_logging_obj", "version")),
-    Relied(PROXY_SERVER, "ProxyConfig.load_config", params=("router", "config_file_path")),
     Relied("litellm.llms.chatgpt.authenticator", "Authenticator.get_access_token"),
     Relied("litellm.llms.chatgpt.authenticator", "Authenticator._poll_for_authorization_code",
            params=("device_code",)),
