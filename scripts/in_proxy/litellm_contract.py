@@ -1,7 +1,7 @@
 """What the toolkit relies on in LiteLLM, as data, and the check that it is still there.
 
 scripts/in_proxy/litellm_surface.py is the only module that imports LiteLLM; every name it
-takes is one entry here (tests/test_litellm_contract.py holds the two files together).
+takes is one entry here (tests/unit/test_litellm_contract.py holds the two files together).
 The check runs in `make check-fast`: a LiteLLM upgrade that moves, renames or re-shapes one
 of these fails in seconds with the symbol and the installed version, instead of one e2e
 module at a time in the 12-minute suite. Why each internal is used and what would let it

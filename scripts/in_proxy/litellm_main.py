@@ -16,7 +16,7 @@ request, and the toolkit's extra routes and refusal renderer on LiteLLM's own ap
   gateway's refusals (refusals.py) and the check that a JSON body is an object
   (body_shape.py) are added to `litellm.proxy.proxy_server.app` after LiteLLM's CLI has
   set it up and returned (--skip_server_startup), before serving.run serves it; the
-  workers are forked after that, so each inherits the extended app (tests/test_serving.py).
+  workers are forked after that, so each inherits the extended app (tests/unit/test_serving.py).
   No import hook is needed: nothing serves the app before run_server returns.
 
 Arguments are LiteLLM's own (`--config`, `--host`, `--port`, `--num_workers`); LiteLLM's

@@ -1,7 +1,7 @@
 """The one module that imports LiteLLM: every LiteLLM name the toolkit uses comes from here.
 
 Each name is an entry of litellm_contract.RELIED, which `make check-fast` checks against
-the installed LiteLLM (tests/test_litellm_contract.py also fails when a name is taken
+the installed LiteLLM (tests/unit/test_litellm_contract.py also fails when a name is taken
 here without an entry). Why each internal is needed and what would let it go:
 docs/litellm-boundary.md.
 

@@ -22,7 +22,7 @@ import anthropic
 import pytest
 from conftest import API_KEY, FIXTURE_CONFIG, MASTER_KEY
 from harness import AWS_ACCESS_KEY, AWS_SECRET_KEY, start_stack
-from test_service_install import STAND_IN
+from service_stand_in import STAND_IN
 
 from scripts.catalog import managed_config
 from scripts.core.errors import ToolkitError
