@@ -192,11 +192,21 @@ def _apply_model_info(config: dict, additions: Additions) -> None:
                 del entry["model_info"]
 
 
+def _section(config: dict, name: str) -> Optional[dict]:
+    """config[name], created when absent; None when config.yaml made it something else than a
+    mapping (`litellm_settings: oops`): left as it is, for LiteLLM's own check to name
+    (`make restart` / `make up` report its complaint, config_check.py)."""
+    section = config.setdefault(name, {})
+    return section if isinstance(section, dict) else None
+
+
 def _apply_settings(config: dict, additions: Additions) -> None:
     for section, values in additions.settings.items():
         if section not in SECTIONS:
             raise ValueError(f"{additions.source}: unknown config section {section}")
-        target = config.setdefault(section, {})
+        target = _section(config, section)
+        if target is None:
+            continue
         for key, value in values.items():
             if key in target and target[key] != value:
                 needs = f"{additions.source} needs" if additions.fix else f"{additions.source} in .env needs"
@@ -206,8 +216,8 @@ def _apply_settings(config: dict, additions: Additions) -> None:
 
 
 def _apply_callbacks(config: dict, additions: Additions) -> None:
-    if additions.callbacks:
-        settings = config.setdefault("litellm_settings", {})
+    settings = _section(config, "litellm_settings") if additions.callbacks else None
+    if settings is not None:
         callbacks = list(settings.get("callbacks") or [])
         settings["callbacks"] = callbacks + [c for c in additions.callbacks if c not in callbacks]
 

@@ -73,6 +73,12 @@ def test_the_gateways_hooks_hold_whatever_config_yaml_says(shipped, edit):
     assert ("prometheus" in callbacks) == ("litellm_settings" in data and "callbacks" in data["litellm_settings"])
 
 
+def test_a_section_that_is_no_mapping_is_left_for_litellm_to_name(shipped):
+    data = {**copy.deepcopy(shipped), "litellm_settings": "oops", "general_settings": ["x"]}
+    config = render(data, Settings({}))
+    assert config["litellm_settings"] == "oops" and config["general_settings"] == ["x"]
+
+
 def test_another_custom_auth_in_config_yaml_is_refused_with_the_fix(shipped):
     data = copy.deepcopy(shipped)
     data["general_settings"]["custom_auth"] = "my_auth.check"
