@@ -207,14 +207,16 @@ monitoring-native:
 clean:
 	$(RUN) scripts.clean
 
-.PHONY: check  ## Run the test suite (what CI runs)
+.PHONY: check  ## Run the linter and the test suite (what CI runs)
 check: install
+	$(VENV)/bin/ruff check --quiet .
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 .PHONY: check-cli-latest  ## The CLI-driven tests against the newest published Claude Code and Codex (own cache; CI keeps the pins)
 check-cli-latest: install
 	$(PY) tests/cli_latest.py $(PYTEST_ARGS)
 
-.PHONY: check-fast  ## The tests that start no proxy or CLI (-m "not e2e"), in well under a minute
+.PHONY: check-fast  ## The linter and the tests that start no proxy or CLI (-m "not e2e")
 check-fast: install
+	$(VENV)/bin/ruff check --quiet .
 	$(PY) -m pytest -m "not e2e" $(PYTEST_ARGS)

@@ -4,7 +4,7 @@ Codex CLIs (what `npm view <package> version` says now), not the pins CI runs
 
 They install into a cache of their own ($GATEWAY_TEST_CACHE_LATEST, default
 ~/.cache/claude-gateway-tests-latest), so the pinned CLIs other test runs use are never
-replaced. Which tests: every tests/test_*.py that imports claude_cli or codex_cli. The
+replaced. Which tests: every tests/*/test_*.py that imports claude_cli or codex_cli. The
 versions are printed first and last; the exit status is pytest's.
 
     python tests/cli_latest.py [pytest arguments]      e.g. `make check-cli-latest PYTEST_ARGS=-x`
@@ -51,7 +51,7 @@ def cli_test_files() -> list:
         if not more:
             break
         helpers |= more
-    return sorted(str(p) for p in TESTS.glob("test_*.py") if imports_any(p, helpers))
+    return sorted(str(p) for p in TESTS.glob("*/test_*.py") if imports_any(p, helpers))
 
 
 def main(argv: list) -> int:

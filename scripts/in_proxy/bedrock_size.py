@@ -10,7 +10,7 @@ conversation (/compact in Claude Code), or wait for Anthropic.
 """
 import json
 
-from litellm.integrations.custom_logger import CustomLogger
+from scripts.in_proxy.litellm_surface import CustomLogger
 
 from scripts.in_proxy.failures import FallbackSkipped
 from scripts.in_proxy.fallback_policy import policy

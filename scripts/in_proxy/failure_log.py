@@ -13,7 +13,7 @@ traceback, and drop the router's repeats, unless the logger is at DEBUG. On
 import logging
 import re
 
-from litellm._logging import verbose_proxy_logger, verbose_router_logger
+from scripts.in_proxy.litellm_surface import verbose_proxy_logger, verbose_router_logger
 
 # The starts of LiteLLM's messages (the two call sites named in the module doc).
 FAILED_REQUEST = "litellm.proxy.proxy_server._handle_llm_api_exception(): Exception occured"

@@ -35,13 +35,12 @@ import urllib.parse
 from typing import List, Optional, Tuple
 
 from fastapi import HTTPException
-from litellm.integrations.custom_logger import CustomLogger
-from litellm.proxy import proxy_server  # loaded by the proxy itself, which has imported it already
 from prometheus_client import Counter
 
 from scripts.in_proxy import failure_log  # noqa: F401 (its logging filter, installed at import)
 from scripts.in_proxy.failures import (Failure, FallbackSkipped, chain_message, cooldown_text, is_client_error,
                                        is_unknown_model, status_of, unknown_model_message, upstream_name)
+from scripts.in_proxy.litellm_surface import CustomLogger, proxy_router
 
 MAX_REQUESTS = 1024  # failures remembered; a request needs its own only while it runs
 MAX_DETAIL = 400
@@ -184,7 +183,7 @@ def _cooldown_of(exception) -> Optional[Tuple[Optional[float], Optional[str]]]:
 def _active_cooldowns(model_ids: List[str]) -> list:
     """LiteLLM internal: the router's cooldown cache, [(deployment id, {status_code,
     timestamp, cooldown_time, ...})] (litellm/router_utils/cooldown_cache.py, 1.106.2)."""
-    router = getattr(proxy_server, "llm_router", None)
+    router = proxy_router()
     if router is None or not model_ids:
         return []
     return router.cooldown_cache.get_active_cooldowns(model_ids=model_ids, parent_otel_span=None)

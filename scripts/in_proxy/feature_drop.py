@@ -20,8 +20,9 @@ gets Bedrock's own error, as before.
 import collections
 import logging
 
-from litellm.integrations.custom_logger import CustomLogger
 from prometheus_client import Counter
+
+from scripts.in_proxy.litellm_surface import CustomLogger
 
 from scripts.in_proxy.failures import FallbackSkipped, status_of
 from scripts.in_proxy.fallback_policy import model_group_of

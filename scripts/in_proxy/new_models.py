@@ -24,16 +24,13 @@ import os
 import time
 from typing import Any, Dict, Optional, Tuple
 
-from litellm.integrations.custom_logger import CustomLogger
-from litellm.proxy import proxy_server
-from litellm.secret_managers.main import get_secret
-from litellm.types.router import Deployment, LiteLLM_Params, holds_secret_pointer
-
 from scripts.catalog import discovery, release
 from scripts.core import configfile, paths
 from scripts.core.errors import ToolkitError
 from scripts.core.settings import Settings
 from scripts.gateway import credential_tiers
+from scripts.in_proxy.litellm_surface import (CustomLogger, Deployment, LiteLLM_Params, get_secret,
+                                              holds_secret_pointer, proxy_router)
 
 log = logging.getLogger("claude_gateway.new_models")
 RELIST_SECONDS = 10.0  # a listing older than this is fetched again for an id it lacks
@@ -84,7 +81,7 @@ class NewModels(CustomLogger):
         return release.is_claude_id(model) and model not in router.model_names and model not in self._done
 
     async def async_pre_call_hook(self, user_api_key_dict, cache, data: dict, call_type):
-        router = proxy_server.llm_router
+        router = proxy_router()
         model = data.get("model")
         if router is None or not self._wanted(router, model):
             return data

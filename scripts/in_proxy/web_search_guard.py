@@ -9,7 +9,7 @@ showed it inside the tool result). This hook stops that attempt first, with a 40
 to the client ("the fallback X failed with HTTP 400 after the primary answered HTTP 429: ...").
 Anthropic itself runs web search, so its deployments are left alone.
 """
-from litellm.integrations.custom_logger import CustomLogger
+from scripts.in_proxy.litellm_surface import CustomLogger
 
 from scripts.in_proxy.failures import FallbackSkipped
 from scripts.in_proxy.fallback_policy import policy

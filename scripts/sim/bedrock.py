@@ -37,11 +37,9 @@ from scripts.sim.messages import (
     BEDROCK_SIGNING_KEY,
     DEFAULT_MODELS,
     build_message,
-    claude_version,
     message_events,
     new_id,
     sign_thinking,
-    takes_mid_system,
     tool_summary,
 )
 from scripts.sim.model_list import release_route

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 import yaml
-from conftest import API_KEY, MASTER_KEY, PROJECT_DIR
+from conftest import API_KEY, FIXTURE_CONFIG, MASTER_KEY, PROJECT_DIR
 
 from scripts.core import configfile, paths
 from scripts.core import settings as settings_mod
@@ -27,7 +27,16 @@ TWO_TIERS = {"PROXY_MODEL_KEYS": "gpt5,glm", **GPT5, **GLM, "CLAUDE_FALLBACK_AFT
 
 @pytest.fixture(scope="module")
 def shipped() -> dict:
-    return configfile.load(PROJECT_DIR / "config.yaml").data
+    return configfile.load(FIXTURE_CONFIG).data
+
+
+def with_hooks(config: dict) -> dict:
+    """What toolkit_hooks adds to every config: the gateway's callbacks and custom_auth."""
+    expected = copy.deepcopy(config)
+    litellm = expected.setdefault("litellm_settings", {})
+    litellm["callbacks"] = [*(litellm.get("callbacks") or []), *effective_config.TOOLKIT_CALLBACKS]
+    expected.setdefault("general_settings", {})["custom_auth"] = effective_config.CUSTOM_AUTH
+    return expected
 
 
 def entries(config: dict, name: str) -> list:
@@ -38,21 +47,58 @@ def fallbacks(config: dict) -> dict:
     return {k: v for item in config["router_settings"]["fallbacks"] for k, v in item.items()}
 
 
-# Always added: the hook that gives a Claude id config.yaml does not list its chain (new_models.py),
-# the web search guard (no provider in .env) and the fallback callbacks with their retry policy.
+# Always added after the gateway's hooks and new_models.py's: the web search guard (no provider
+# in .env) and the fallback callbacks with their retry policy.
 ALWAYS = ["scripts.in_proxy.web_search_guard.guard", *effective_config.FALLBACK_CALLBACKS]
 
 
-def test_without_env_models_the_config_is_config_yaml_and_the_fallback_callbacks(shipped):
+def test_without_env_models_the_config_is_config_yaml_plus_the_gateways_hooks(shipped):
+    expected = with_hooks(shipped)
+    # plus the hook that gives a Claude id config.yaml does not list its chain (new_models.py)
+    expected["litellm_settings"]["callbacks"] += [effective_config.NEW_MODELS_HOOK, *ALWAYS]
     config = render(shipped, Settings({}))
-    callbacks = config["litellm_settings"].pop("callbacks")
-    assert callbacks == [*shipped["litellm_settings"]["callbacks"], effective_config.NEW_MODELS_HOOK, *ALWAYS]
     policy = config["router_settings"].pop("model_group_retry_policy")
     assert policy["claude-opus-4-7-bedrock"] == {"BadRequestErrorRetries": 1}
-    assert all(name.endswith("-bedrock") or "bedrock" in name for name in policy), policy
+    assert all("bedrock" in name for name in policy), policy
     assert "claude-opus-4-7" not in policy, "never the primary: its 400 is the client's"
-    assert config == {**shipped, "litellm_settings": {k: v for k, v in shipped["litellm_settings"].items()
-                                                       if k != "callbacks"}}
+    assert config == expected
+
+
+@pytest.mark.parametrize("edit", ["no callbacks line", "no litellm_settings", "no general_settings",
+                                  "the hook lines of an older config.yaml"])
+def test_the_gateways_hooks_hold_whatever_config_yaml_says(shipped, edit):
+    """The fallback policy, the login watch and the master-key check are on in every effective
+    config: a user who deletes (or still has) their lines in config.yaml changes nothing."""
+    data = copy.deepcopy(shipped)
+    if edit == "no callbacks line":
+        del data["litellm_settings"]["callbacks"]
+    elif edit == "no litellm_settings":
+        del data["litellm_settings"]
+    elif edit == "no general_settings":
+        del data["general_settings"]
+    else:
+        data["litellm_settings"]["callbacks"] = ["prometheus", *effective_config.TOOLKIT_CALLBACKS]
+        data["general_settings"]["custom_auth"] = effective_config.CUSTOM_AUTH
+    config = render(data, Settings({}))
+    callbacks = config["litellm_settings"]["callbacks"]
+    assert [c for c in callbacks if c in effective_config.TOOLKIT_CALLBACKS] == effective_config.TOOLKIT_CALLBACKS
+    assert config["general_settings"]["custom_auth"] == effective_config.CUSTOM_AUTH
+    assert ("prometheus" in callbacks) == ("litellm_settings" in data and "callbacks" in data["litellm_settings"])
+
+
+def test_a_section_that_is_no_mapping_is_left_for_litellm_to_name(shipped):
+    data = {**copy.deepcopy(shipped), "litellm_settings": "oops", "general_settings": ["x"]}
+    config = render(data, Settings({}))
+    assert config["litellm_settings"] == "oops" and config["general_settings"] == ["x"]
+
+
+def test_another_custom_auth_in_config_yaml_is_refused_with_the_fix(shipped):
+    data = copy.deepcopy(shipped)
+    data["general_settings"]["custom_auth"] = "my_auth.check"
+    with pytest.raises(ToolkitError, match=r"^config.yaml sets general_settings.custom_auth to 'my_auth.check' and "
+                                           r"the gateway needs 'scripts.in_proxy.master_key.user_api_key_auth': "
+                                           r"remove it from config.yaml: the gateway's master-key check is always on$"):
+        render(data, Settings({}))
 
 
 def test_render_never_changes_its_input(shipped):
@@ -101,15 +147,14 @@ def test_cooldowns_give_one_call_per_window_to_every_tier_but_the_last(shipped):
     for entry in config["model_list"]:
         cooldown = (entry.get("model_info") or {}).get("cooldown_time")
         assert cooldown == (0 if entry["model_name"] == "glm-4.6" else None), entry["model_name"]
-    callbacks = shipped["litellm_settings"]["callbacks"]
+    callbacks = [*shipped["litellm_settings"]["callbacks"], *effective_config.TOOLKIT_CALLBACKS,
+                 effective_config.NEW_MODELS_HOOK]
     assert config["litellm_settings"]["callbacks"] == [
-        *callbacks, effective_config.NEW_MODELS_HOOK,
-        *(c for c in effective_config.TIER_CALLBACKS if c not in callbacks), *ALWAYS]
-    assert set(effective_config.TIER_CALLBACKS) <= set(config["litellm_settings"]["callbacks"])
+        *callbacks, *(c for c in effective_config.TIER_CALLBACKS if c not in callbacks), *ALWAYS]
     no_tiers = render(shipped, Settings({"PROXY_MODEL_KEYS": "glm", **GLM}))
     assert entries(no_tiers, "claude-haiku-bedrock")[0]["model_info"] == {"cooldown_time": 0}, \
         "without tiers Bedrock stays the last resort"
-    assert no_tiers["litellm_settings"]["callbacks"] == [*callbacks, effective_config.NEW_MODELS_HOOK, *ALWAYS]
+    assert no_tiers["litellm_settings"]["callbacks"] == [*callbacks, *ALWAYS]
 
 
 def test_each_tier_after_bedrock_carries_its_number_for_the_status_line(shipped):
@@ -182,7 +227,7 @@ def test_includes_stay_beside_config_yaml(env_file, isolated, monkeypatch, shipp
 
 def test_write_is_private_atomic_and_leaves_config_yaml_alone(env_file, isolated):
     env_file(LITELLM_MASTER_KEY=MASTER_KEY, ANTHROPIC_API_KEY=API_KEY, **TWO_TIERS)
-    before = hashlib.sha256((PROJECT_DIR / "config.yaml").read_bytes()).hexdigest()
+    before = hashlib.sha256(paths.config_file().read_bytes()).hexdigest()
     cfg = settings_mod.load()
     target = effective_config.write(cfg)
     assert target == isolated / "state" / "litellm-config.yaml" == paths.effective_config_file()
@@ -191,7 +236,7 @@ def test_write_is_private_atomic_and_leaves_config_yaml_alone(env_file, isolated
     assert text.startswith("# The effective LiteLLM config") and ZAI_SECRET not in text and API_KEY not in text
     assert yaml.safe_load(text) == effective_config.load_and_render(cfg)
     assert os.listdir(target.parent) == ["litellm-config.yaml"]
-    assert hashlib.sha256((PROJECT_DIR / "config.yaml").read_bytes()).hexdigest() == before
+    assert hashlib.sha256(paths.config_file().read_bytes()).hexdigest() == before
 
 
 def make_print_config(env: dict) -> subprocess.CompletedProcess:

@@ -18,7 +18,7 @@ def tree(*roots: Path) -> dict:
 
 
 @pytest.fixture
-def sso_profile(tmp_path, monkeypatch, dotenv):  # noqa: F811
+def sso_profile(tmp_path, monkeypatch, dotenv):
     config = tmp_path / "aws-config"
     config.write_text("[profile dev]\nsso_start_url = https://example.awsapps.com/start\nsso_region = us-east-1\n")
     monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
@@ -26,7 +26,7 @@ def sso_profile(tmp_path, monkeypatch, dotenv):  # noqa: F811
     return dotenv
 
 
-def test_dry_run_install_all_writes_nothing_anywhere(manager, sso_profile, isolated):  # noqa: F811
+def test_dry_run_install_all_writes_nothing_anywhere(manager, sso_profile, isolated):
     (Path.home() / ".bashrc").write_text("# mine\n")
     before = tree(isolated)
     result = make("install-all", "DRY_RUN=1", "SHELLS=bash")
@@ -39,7 +39,7 @@ def test_dry_run_install_all_writes_nothing_anywhere(manager, sso_profile, isola
     assert "all installed" not in result.stdout
 
 
-def test_without_a_service_manager_the_other_steps_still_run(manager, sso_profile, monkeypatch):  # noqa: F811
+def test_without_a_service_manager_the_other_steps_still_run(manager, sso_profile, monkeypatch):
     monkeypatch.setenv("STANDIN_FAIL", "daemon-reload")  # what a machine without a systemd user manager answers
     result = make("install-all", "SHELLS=bash")
     assert result.returncode != 0
@@ -52,7 +52,7 @@ def test_without_a_service_manager_the_other_steps_still_run(manager, sso_profil
         "error: 2 of 4 steps failed (login service, AWS SSO refresher): run the command named for each above")
 
 
-def test_uninstall_all_stops_the_proxy_and_removes_what_install_made(manager, dotenv, isolated):  # noqa: F811
+def test_uninstall_all_stops_the_proxy_and_removes_what_install_made(manager, dotenv, isolated):
     home = Path.home()
     (home / ".bashrc").write_text("# mine\n")
     assert make("install-service").returncode == 0
@@ -72,7 +72,7 @@ def test_uninstall_all_stops_the_proxy_and_removes_what_install_made(manager, do
     assert "backup file(s) in" in result.stdout
 
 
-def test_uninstall_all_keeps_the_backups_when_asked_and_says_where(manager, dotenv):  # noqa: F811
+def test_uninstall_all_keeps_the_backups_when_asked_and_says_where(manager, dotenv):
     (Path.home() / ".bashrc").write_text("# mine\n")
     assert make("configure-claude", "SHELLS=bash").returncode == 0
     result = make("uninstall-all", "KEEP_BACKUPS=1")

@@ -25,7 +25,7 @@ from conftest_sim import actl, bctl, fresh, sims  # noqa: F401
 from scripts.in_proxy import claude_code
 
 pytestmark = pytest.mark.e2e
-TESTS_DIR = Path(__file__).resolve().parent
+TESTS_DIR = Path(__file__).resolve().parent.parent  # tests/, beside the CLI helpers
 CREDENTIALS = {  # how a user's CLI may authenticate: its subscription, an API key, the shell block's token
     "subscription": {"CLAUDE_CODE_OAUTH_TOKEN": "sk-ant-oat01-signature-0123456789"},
     "api key": {"ANTHROPIC_API_KEY": "sk-ant-api03-signature-0123"},
