@@ -80,6 +80,9 @@ def stated_values(text: str) -> Dict[str, object]:
         if match:
             for key, value in zip(keys, match.groups()):
                 found.setdefault(key, value.strip())
+    quoted = re.search(QUOTED, BACKTICKS.sub(" ", text))
+    if quoted:
+        found.setdefault("query", quoted.group(1))  # "find the tool 'notebook'": what to look for
     place = PLACE.search(text)
     if place:
         for key in PLACE_PROPS:

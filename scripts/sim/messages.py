@@ -10,7 +10,7 @@ The rules kept here:
   checked when thinking blocks are sent back (one scheme for both simulators, since
   real signatures are valid across platforms).
 - Prompt caching: a cache_control prefix of >= 1024 estimated tokens is "written"
-  the first time and "read" for 5 minutes after; tokens ~= JSON chars / 4.
+  the first time and "read" for 5 minutes (ttl "1h": an hour) after; tokens ~= JSON chars / 4.
 - max_tokens counts words: a longer reply is cut with stop_reason "max_tokens".
 """
 from __future__ import annotations
@@ -47,7 +47,7 @@ DEFAULT_MODELS = [
 MID_SYSTEM_MODELS = ("claude-opus-4-8", "claude-sonnet-5")
 MID_SYSTEM_BETA = "mid-conversation-system-2026-04-07"
 THINKING_TEXT = "The request is simple; the simulator answers it deterministically."
-CACHE_MIN_TOKENS, CACHE_TTL = 1024, 300
+CACHE_MIN_TOKENS, CACHE_TTLS = 1024, {"5m": 300, "1h": 3600}
 TEXT_CHUNK_WORDS = 3
 
 
@@ -198,7 +198,8 @@ def _validate_thinking(body: dict) -> Optional[str]:
 
 
 def cache_usage(body: dict, cache: dict) -> tuple:
-    """(cache_creation, cache_read) tokens for the prefix ending at the last cache_control."""
+    """(cache_creation, cache_read, ttl) tokens for the prefix ending at the last cache_control;
+    ttl "5m" or "1h" as that cache_control asks (extended-cache-ttl)."""
     pieces = list(body.get("tools") or [])
     system = body.get("system")
     pieces += system if isinstance(system, list) else []
@@ -208,17 +209,19 @@ def cache_usage(body: dict, cache: dict) -> tuple:
     if body.get("cache_control") and pieces:
         marked.append(len(pieces) - 1)  # top-level cache_control caches the whole prompt
     if not marked:
-        return 0, 0
+        return 0, 0, "5m"
+    last = pieces[marked[-1]].get("cache_control") or body.get("cache_control") or {}
+    ttl = "1h" if last.get("ttl") == "1h" else "5m"
     prefix = json.dumps(pieces[:marked[-1] + 1], sort_keys=True)
     tokens = len(prefix) // 4
     if tokens < CACHE_MIN_TOKENS:
-        return 0, 0  # the real API silently skips caching below the minimum
+        return 0, 0, ttl  # the real API silently skips caching below the minimum
     key, now = hashlib.sha256(prefix.encode()).hexdigest(), time.monotonic()
     hit = cache.get(key, 0) > now
     if len(cache) > 10000:
         cache.clear()
-    cache[key] = now + CACHE_TTL
-    return (0, tokens) if hit else (tokens, 0)
+    cache[key] = now + CACHE_TTLS[ttl]
+    return (0, tokens, ttl) if hit else (tokens, 0, ttl)
 
 
 def _answer_blocks(answer, body: dict) -> tuple:
@@ -257,10 +260,12 @@ def build_message(body: dict, greeting: str, model: str, msg_id: str, cache: dic
     blocks, stop, stop_seq, tokens = _answer_blocks(answer, {**body, "max_tokens": body["max_tokens"] - out_tokens})
     content += blocks
     out_tokens += tokens
-    created, read = cache_usage(body, cache)
+    created, read, ttl = cache_usage(body, cache)
+    # The split by ttl: https://docs.anthropic.com/en/docs/build-with-claude/prompt-caching
+    split = {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0, f"ephemeral_{ttl}_input_tokens": created}
     usage = {"input_tokens": max(1, estimate_tokens(body) - created - read),
              "cache_creation_input_tokens": created, "cache_read_input_tokens": read,
-             "output_tokens": out_tokens}
+             "cache_creation": split, "output_tokens": out_tokens}
     if answer.search:
         usage["server_tool_use"] = {"web_search_requests": 1}
     return {"id": msg_id, "type": "message", "role": "assistant", "model": model,
