@@ -31,6 +31,15 @@ class Column:
     model: str          # the Claude model Claude Code asks for
     greeting: str       # how the answering simulator opens its replies
     resume_model: str   # the model the resumed conversation uses (begun unfaulted on Anthropic)
+    upstream: str       # the simulator that answers: anthropic, bedrock or openai
+
+    def records(self, stack) -> list:
+        """The inference calls of this column's model that its upstream answered or refused."""
+        records = getattr(stack.sims, self.upstream).requests()
+        if self.upstream == "openai":
+            return records
+        name = self.model.removeprefix("claude-") if self.upstream == "bedrock" else self.model
+        return [rec for rec in records if name in (rec.get("model") or "") and "count_tokens" not in rec["path"]]
 
 
 @dataclass
@@ -121,7 +130,7 @@ def thinking(r: Runner, col: Column, cell: str) -> str:
     run = r.claude(cell, col.model, "Think it over, then say hello.")
     answered(run, col)
     thoughts = run.blocks("thinking")
-    assert thoughts and thoughts[0].get("thinking") == THINKING_TEXT, run.events[:3]
+    assert thoughts and thoughts[0].get("thinking") == THINKING_TEXT, f"no thinking block: {run.text[:200]}"
     return "thinking shown"
 
 
@@ -141,8 +150,8 @@ def _cached(r: Runner, col: Column, cell: str, env: dict, ttl: str) -> str:
     again = r.claude(cell, col.model, prompt, env=env)
     answered(again, col)
     read = (again.result.get("usage") or {}).get("cache_read_input_tokens") or 0
-    assert written.get(f"ephemeral_{ttl}_input_tokens"), first.result.get("usage")
-    assert read > 0, again.result.get("usage")
+    assert written.get(f"ephemeral_{ttl}_input_tokens"), f"no {ttl} cache write: {first.result.get('usage')}"
+    assert read > 0, f"no cache read: {again.result.get('usage')}"
     return f"{ttl} write {written[f'ephemeral_{ttl}_input_tokens']}, then read {read}"
 
 
@@ -170,7 +179,11 @@ def pdf(r: Runner, col: Column, cell: str) -> str:
 
 def structured(r: Runner, col: Column, cell: str) -> str:
     run = r.claude(cell, col.model, "Describe the city of Paris.", "--json-schema", json.dumps(SCHEMA))
-    answered(run, col)
+    assert run.code == 0 and not run.result.get("is_error"), run.why()
+    assert [b["name"] for b in run.blocks("tool_use")] == ["StructuredOutput"], run.blocks("tool_use")
+    # The answer is the object alone; the upstream that offered StructuredOutput a 200 says who gave it.
+    served = [rec for rec in col.records(r.stack) if "StructuredOutput" in (rec.get("tools") or [])]
+    assert served and {rec["status"] for rec in served} == {200}, f"not answered by {col.name}: {served}"
     out = run.result.get("structured_output")
     jsonschema.validate(out, SCHEMA)
     return f"structured_output {json.dumps(out)}"
@@ -195,7 +208,8 @@ def tool_search(r: Runner, col: Column, cell: str) -> str:
     run = r.claude(cell, col.model, "Use the ToolSearch tool to find the tool 'notebook'.",
                    env={"ENABLE_TOOL_SEARCH": "1"})
     text = answered(run, col)
-    assert [b["name"] for b in run.blocks("tool_use")] == ["ToolSearch"], run.blocks("tool_use")
+    offered = [r.get("tools") for r in r.stack.sims.openai.requests()[-3:]] if "Z.AI" in col.greeting else ""
+    assert [b["name"] for b in run.blocks("tool_use")] == ["ToolSearch"], f"{run.blocks('tool_use')} {offered}"
     assert "NotebookEdit" in text, text
     return "ToolSearch found NotebookEdit"
 

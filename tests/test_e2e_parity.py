@@ -8,6 +8,7 @@ own, so that the faults (per model) and cooldowns (per deployment) stay in their
 The observed matrix is printed; GATEWAY_UPDATE_PARITY=1 also rewrites the table in
 docs/parity.md between its markers."""
 import os
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 import parity_cells as cells
@@ -21,10 +22,11 @@ pytestmark = pytest.mark.e2e
 CELL_WORKERS = 4
 WINDOW = 600  # retry-after of the simulated 429s: longer than the module runs
 ANTHROPIC = "Hello from simulated Anthropic"
-COLUMNS = [cells.Column("Anthropic", "claude-opus-4-6", ANTHROPIC, "claude-opus-4-6"),
-           cells.Column("Bedrock (Anthropic 429)", "claude-opus-4-7", "Hello from simulated Bedrock", "claude-opus-4-5"),
+COLUMNS = [cells.Column("Anthropic", "claude-opus-4-6", ANTHROPIC, "claude-opus-4-6", "anthropic"),
+           cells.Column("Bedrock (Anthropic 429)", "claude-opus-4-7", "Hello from simulated Bedrock", "claude-opus-4-5",
+                        "bedrock"),
            cells.Column(f"{TIER_MODEL} (Anthropic + Bedrock 429)", "claude-sonnet-4-6",
-                        f"Hello from simulated Z.AI (model {TIER_MODEL})", "claude-sonnet-4-5")]
+                        f"Hello from simulated Z.AI (model {TIER_MODEL})", "claude-sonnet-4-5", "openai")]
 ROWS = [("messaging, plain", cells.plain), ("messaging, stream", cells.stream), ("tool round trip (Bash)", cells.tool),
         ("thinking", cells.thinking), ("thinking with tools", cells.thinking_tools),
         ("prompt caching 5m", cells.cache_5m), ("prompt caching 1h", cells.cache_1h), ("vision", cells.vision),
@@ -33,8 +35,17 @@ ROWS = [("messaging, plain", cells.plain), ("messaging, stream", cells.stream), 
         ("web search", cells.web_search)] + [(f"effort {level}", cells.effort(level))
                                              for level in ("low", "medium", "high", "xhigh", "max")] + [
         ("subagent (Agent tool)", cells.subagent), ("begun on Anthropic, resumed", None)]
-# Cells a column cannot do, with the reason; each is still run and must fail the way stated.
-NOT_APPLICABLE = {}
+# Cells a column cannot do: (reason, what the cell then observes); each still runs and must
+# fail that way, so a tier that learns the feature flips its cell to a failure to look at.
+TIER = COLUMNS[2].name
+NOT_APPLICABLE = {
+    ("thinking", TIER): ("an OpenAI-format tier has no signed Anthropic thinking to return", "no thinking block"),
+    ("thinking with tools", TIER): ("an OpenAI-format tier has no signed Anthropic thinking to return", "saw 0"),
+    ("prompt caching 5m", TIER): ("the OpenAI-compatible tier has no cache_control prompt caching "
+                                  "(its simulator reports cached_tokens 0)", "no 5m cache write"),
+    ("prompt caching 1h", TIER): ("the OpenAI-compatible tier has no cache_control prompt caching "
+                                  "(its simulator reports cached_tokens 0)", "no 1h cache write"),
+}
 # Cells expected to fail until another branch lands (the integrator flips them).
 PENDING = {("web search", COLUMNS[1].name): "web search interception for the fallback: branch websearch",
            ("web search", COLUMNS[2].name): "web search interception for the fallback: branch websearch"}
@@ -51,7 +62,7 @@ def refuse(stack) -> None:
 
 def run_cell(runner, row, col) -> tuple:
     name, check = row
-    cell = f"{name}-{col.name}".replace(" ", "_").replace("/", "_")
+    cell = re.sub(r"[^\w.-]+", "_", f"{name}-{col.name}")  # a path the prompt can name plainly
     try:
         return "ok", check(runner, col, cell)
     except AssertionError as failed:
@@ -91,8 +102,11 @@ def render(observed: dict) -> str:
         marks = []
         for col in COLUMNS:
             status, seen = observed[(name, col.name)]
-            label = "n/a" if (name, col.name) in NOT_APPLICABLE else status
-            marks.append(f"{label}: {seen[:90]}".replace("|", "/").replace("\n", " "))
+            if (name, col.name) in NOT_APPLICABLE:
+                status, seen = "n/a", NOT_APPLICABLE[(name, col.name)][0]
+            elif (name, col.name) in PENDING and status != "ok":
+                status, seen = "pending", PENDING[(name, col.name)]
+            marks.append(f"{status}: {seen[:110]}".replace("|", "/").replace("\n", " "))
         lines.append(f"| {name} | " + " | ".join(marks) + " |")
     return "\n".join(lines)
 
@@ -115,8 +129,8 @@ def _params():
 @pytest.mark.parametrize("row, column", list(_params()))
 def test_parity_cell(matrix, row, column):
     status, seen = matrix[(row, column)]
-    reason = NOT_APPLICABLE.get((row, column))
+    reason, observed = NOT_APPLICABLE.get((row, column), (None, None))
     if reason:
-        assert status == "FAIL", f"n/a ({reason}) but the cell worked: {seen}"
+        assert status == "FAIL" and observed in seen, f"n/a ({reason}), expected {observed!r}, saw {status}: {seen}"
     else:
         assert status == "ok", seen

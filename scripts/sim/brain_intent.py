@@ -3,7 +3,9 @@ model would (no magic phrases): a command to run, a file to read, edit or write,
 pattern to search, a web search, a subagent, a tool named by the user, or a task a
 tool's name or description covers. The tool is picked by its schema (a shell tool has a
 `command`/`cmd` property, a reader a `file_path`/`path`, ...) so Claude Code's `Bash`
-and Codex's `exec_command`/`shell` are both found."""
+{command, description} (seen in the pinned CLI's requests) and Codex's `exec_command`
+{cmd} (openai/codex, codex-rs/core/src/tools/handlers/shell_spec.rs) or `shell`
+{command: argv} are all found."""
 from __future__ import annotations
 
 import re
@@ -130,6 +132,19 @@ def task_tool(text: str, tools: List[dict]) -> Optional[dict]:
     return min(scored)[2] if scored else None
 
 
+NAME_HINTS = {"read": ("read", "view", "cat", "open"), "shell": ("bash", "shell", "exec", "command"),
+              "edit": ("edit",), "write": ("write",), "grep": ("grep", "search"), "glob": ("glob", "find"),
+              "agent": ("agent", "task"), "search": ("search",)}
+
+
+def _best(tools: List[dict], kind: str) -> Optional[dict]:
+    """The tool of this kind whose name says so (Read over EnterWorktree, which also takes
+    a path), then one taking a file_path, then any."""
+    found = [t for t in tools if _kind(t) == kind]
+    named = [t for t in found if any(h in t["name"].lower() for h in NAME_HINTS.get(kind, ()))]
+    return next(iter(named or [t for t in found if _has(t, "file_path")] or found), None)
+
+
 def choose(text: str, tools: List[dict], forced: Optional[str] = None) -> Optional[dict]:
     """The tool this request calls for (`forced`: the name tool_choice requires, "" any)."""
     if forced:
@@ -138,7 +153,7 @@ def choose(text: str, tools: List[dict], forced: Optional[str] = None) -> Option
     if named:
         return named
     for kind in _wants(text):
-        tool = next((t for t in tools if _kind(t) == kind), None)
+        tool = _best(tools, kind)
         if tool:
             return tool
     picked = task_tool(text, [t for t in tools if _kind(t) == "other"])

@@ -51,6 +51,8 @@ def _texts(content) -> List[str]:
             out.append(_source_text(block))
         elif kind == "tool_result":
             out += _texts(block.get("content", ""))
+        elif kind == "tool_reference":  # tool search's answer: a deferred tool, now loaded
+            out.append(f"the tool {block.get('tool_name', '?')}")
     return out
 
 

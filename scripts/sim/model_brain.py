@@ -81,8 +81,8 @@ def structured_object(schema: dict, turns: List[Turn]) -> dict:
 
 def _reply_text(ask: Ask) -> str:
     last = ask.turns[-1]
-    if last.results:
-        return f"{ask.greeting} Tool result received: {' '.join(last.results)}"
+    if last.results:  # Claude Code's Read of a PDF: the text result, the document beside it
+        return f"{ask.greeting} Tool result received: {' '.join(last.results + last.seen)}"
     if last.seen:
         return f"{ask.greeting} I was given {'; '.join(last.seen)}"
     return f"{ask.greeting} {DEFAULT_REPLY}"

@@ -57,9 +57,9 @@ def _chat_turns(messages: list) -> List[Turn]:
         elif role == "assistant":
             turn = _add(turns, "assistant")
             turn.calls += [(c.get("function") or {}).get("name", "") for c in msg.get("tool_calls") or []]
-        elif role == "user":
+        elif role == "user":  # after tool messages: the same turn (LiteLLM splits one Anthropic user turn so)
             turn = _add(turns, "user")
-            turn.text, turn.seen, turn.results = text, seen, []
+            turn.text, turn.seen = f"{turn.text} {text}".strip(), turn.seen + seen
     return turns
 
 
@@ -98,8 +98,8 @@ def _responses_turns(items) -> List[Turn]:
             _add(turns, "assistant").calls.append(item.get("name", ""))
         elif kind == "message" and item.get("role") == "user":
             turn = _add(turns, "user")
-            turn.text, turn.seen = _part_texts(item.get("content"))
-            turn.results = []
+            text, seen = _part_texts(item.get("content"))
+            turn.text, turn.seen = f"{turn.text} {text}".strip(), turn.seen + seen
     return turns or [Turn(role="user")]
 
 
