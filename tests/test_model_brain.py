@@ -5,7 +5,6 @@ import base64
 import json
 
 import pytest
-from conftest_sim import API_KEY, MODEL  # noqa: F401  (sys.path for `scripts`)
 from sample_files import png, simple_pdf
 
 from scripts.sim.brain_reading import image_description, pdf_text
@@ -152,6 +151,9 @@ def test_the_openai_formats_use_the_same_model():
     read = build_completion({"messages": [{"role": "user", "content": [
         {"type": "text", "text": "Summarise this."}, {"type": "file", "file": {"file_data": pdf}}]}]}, "Hi.", "glm")
     assert "chat words" in read["choices"][0]["message"]["content"]
+    as_image = build_completion({"messages": [{"role": "user", "content": [
+        {"type": "image_url", "image_url": {"url": pdf}}]}]}, "Hi.", "glm")  # how LiteLLM passes a PDF on
+    assert "chat words" in as_image["choices"][0]["message"]["content"]
     schema = {"type": "object", "required": ["ok"], "properties": {"ok": {"type": "boolean"}}}
     (item,) = build_output({"model": "gpt", "input": "Answer.", "text": {"format": {
         "type": "json_schema", "name": "x", "schema": schema}}}, "Hi.")

@@ -59,19 +59,6 @@ def sign_thinking(text: str) -> str:
     return base64.b64encode(hashlib.sha256(b"sim-thinking:" + text.encode()).digest()).decode()
 
 
-def text_of(content) -> str:
-    """Plain text of a message content (string or block list), tool results included."""
-    if isinstance(content, str):
-        return content
-    parts = []
-    for block in content or []:
-        if block.get("type") == "text":
-            parts.append(block.get("text", ""))
-        elif block.get("type") == "tool_result":
-            parts.append(text_of(block.get("content", "")))
-    return " ".join(parts)
-
-
 def estimate_tokens(body: dict) -> int:
     parts = [body.get("system"), body.get("messages"), body.get("tools")]
     return max(1, len(json.dumps(parts, separators=(",", ":"))) // 4)

@@ -18,7 +18,9 @@ def _data_url(url: str, image: bool) -> str:
     if not match:
         return f"an image at {url}" if image else "a file the simulator cannot open"
     media, data = match.groups()
-    return image_description(media, data) if image else f"a document that says: {document_text(media, data)}"
+    if image and media.startswith("image/"):  # LiteLLM sends an Anthropic PDF document as an image_url data URL
+        return image_description(media, data)
+    return f"a document that says: {document_text(media, data)}"
 
 
 def _part_texts(content) -> tuple:
