@@ -290,7 +290,8 @@ class AnthropicSim:
         if early is not None:
             return early
         greeting = f"Hello from simulated Anthropic (model {body['model']})."
-        msg = build_message(body, greeting, body["model"], new_id("msg_sim"), self.cache)
+        msg = build_message(body, greeting, body["model"], new_id("msg_sim"), self.cache,
+                            request[REC]["anthropic_beta"], server_tools=True)
         usage = self.subscription.use() if oauth else ratelimit_headers(49, 60)
         headers = {"request-id": new_id("req_sim"), **usage}
         if not stream:

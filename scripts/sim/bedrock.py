@@ -230,7 +230,8 @@ class BedrockSim:
         if early is not None:
             return None, None, early
         greeting = f"Hello from simulated Bedrock (model {request[REC]['model']})."
-        msg = build_message(body, greeting, entry["anthropic_id"], new_id("msg_bdrk_"), self.cache)
+        betas = body.get("anthropic_beta") if isinstance(body.get("anthropic_beta"), list) else []
+        msg = build_message(body, greeting, entry["anthropic_id"], new_id("msg_bdrk_"), self.cache, betas)
         if self.rules.signatures == "own":
             for block in msg["content"]:
                 if block["type"] == "thinking":

@@ -110,10 +110,10 @@ def test_format_schema_becomes_structured_output_and_json_adds_no_constraint(htt
 
 
 def test_tools_and_a_tool_result_arrive_as_tool_use_and_tool_result(http, stack, upstream):
-    asked = [{"role": "user", "content": "Please use the tool for Paris."}]
+    asked = [{"role": "user", "content": "What is the weather in Paris?"}]
     first = post(http, "/api/chat", {"model": MODEL, "stream": False, "messages": asked, "tools": [WEATHER]}).json()
     call = first["message"]["tool_calls"][0]
-    assert call["function"] == {"index": 0, "name": "get_weather", "arguments": {"city": "sim"}}
+    assert call["function"] == {"index": 0, "name": "get_weather", "arguments": {"city": "Paris"}}
     assert sent(upstream)["tools"] == ["get_weather"]
     stack.reset()
     history = [*asked, {"role": "assistant", "content": "", "tool_calls": [{"function": call["function"]}]},

@@ -139,7 +139,7 @@ def test_claude_code_reads_a_file_through_tier_3(stack, tmp_path, capsys):
     stack.reset()
     stack.sims.anthropic.set_fault("429", retry_after=WINDOW)
     stack.sims.bedrock.set_fault("throttle")
-    events = run_claude(stack, f"Please use the tool Read with file_path={tmp_path}/notes.md", model, tmp_path)
+    events = run_claude(stack, f"Read {tmp_path}/notes.md and tell me what it says.", model, tmp_path)
     with capsys.disabled():
         print(f"\nClaude Code, Anthropic 429 + Bedrock ThrottlingException:\n{transcript(events)}\n{calls(stack)}")
     uses = [b for e in events if e.get("type") == "assistant" for b in e["message"]["content"] if b["type"] == "tool_use"]
