@@ -14,8 +14,9 @@ request, and the toolkit's extra routes and refusal renderer on LiteLLM's own ap
   Importing them here moves that cost into start-up, where nobody waits on it.
 - The Ollama and Gemini /v1/ routes (format_routes.py), the exception handler of the
   gateway's refusals (refusals.py) and the check that a JSON body is an object
-  (body_shape.py) are added to `litellm.proxy.proxy_server.app` as soon as the CLI
-  imports that module, before it is served; the workers are forked after that.
+  (body_shape.py) and the trust boundary in front of everything (gatekeeper.py) are added
+  to `litellm.proxy.proxy_server.app` as soon as the CLI imports that module, before it
+  is served; the workers are forked after that.
 
 Arguments are LiteLLM's own (`--config`, `--host`, `--port`, `--num_workers`); LiteLLM's
 CLI runs with `--skip_server_startup` (its own flag: every set-up step, then return
@@ -42,7 +43,7 @@ import botocore.auth  # noqa: E402,F401
 import botocore.credentials  # noqa: E402,F401
 from litellm import run_server  # noqa: E402
 
-from scripts.in_proxy import body_shape, format_routes, import_hook, refusals, serving  # noqa: E402
+from scripts.in_proxy import body_shape, format_routes, gatekeeper, import_hook, refusals, serving  # noqa: E402
 
 
 def extend(server: ModuleType) -> None:
@@ -50,6 +51,7 @@ def extend(server: ModuleType) -> None:
     format_routes.mount(server)
     refusals.install(server.app)
     body_shape.install(server.app)
+    gatekeeper.install(server.app)  # last added, so outermost: before LiteLLM's CORS and body_shape
 
 
 import_hook.after_import("litellm.proxy.proxy_server", extend)
