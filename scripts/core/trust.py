@@ -35,6 +35,8 @@ CONTAINER_HOST_NAMES = frozenset({"host.docker.internal"})
 EXACT_ROUTES = frozenset({
     "/v1/messages", "/v1/messages/count_tokens", "/v1/chat/completions", "/v1/models",
     "/api/chat", "/api/generate", "/api/tags", "/api/show", "/api/version", "/metrics",
+    # `make admin` (LiteLLM's litellm-proxy CLI, read-only commands): models list/info, chat.
+    "/models", "/model/info", "/v1/model/info", "/chat/completions",
 })
 # /v1/responses and its follow-ups (Codex CLI: /v1/responses/compact); /v1/models/{id} and
 # Gemini's /v1beta/models/{model}:generateContent (one path segment: model and method); /health*.
