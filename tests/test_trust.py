@@ -112,7 +112,7 @@ def test_a_body_that_stalls_is_refused_at_its_deadline(monkeypatch):
 
 
 def test_keys_are_read_where_litellm_reads_them():
-    scope = {"headers": [(b"authorization", b"Bearer sk-a"), (b"x-api-key", b"sk-b"), (b"x-other", b"sk-c")],
-             "query_string": b"alt=sse&key=sk-d"}
-    assert gatekeeper.presented_keys(scope) == ["sk-a", "sk-b", "sk-d"]
+    scope = {"headers": [(b"authorization", b"Bearer sk-a"), (b"x-api-key", b"sk-b"), (b"x-other", b"sk-c"),
+                         (b"x-litellm-api-key", b"Bearer sk-e")], "query_string": b"alt=sse&key=sk-d"}
+    assert gatekeeper.presented_keys(scope) == ["sk-a", "sk-b", "sk-e", "sk-d"]
     assert gatekeeper.presented_keys({"headers": [(b"authorization", b"sk-no-bearer")]}) == []

@@ -123,7 +123,8 @@ class Gatekeeper:
         if declared.isdigit() and int(declared) > limit:
             raise too_large(limit)
         body, last = await read_bounded(receive, limit)
-        if body_shape.checked(scope) and body.lstrip(body_shape.WHITESPACE)[:1] == b"{":
+        model_request = not scope.get("path", "").startswith("/health")  # master_key refuses those that spend
+        if model_request and body_shape.checked(scope) and body.lstrip(body_shape.WHITESPACE)[:1] == b"{":
             key = trust.routing_override(parsed(body))
             if key:
                 raise Refused(400, "invalid_request_error", OVERRIDE.format(key=key), f"routing override {key!r}")
@@ -171,10 +172,11 @@ def presented_keys(scope) -> List[str]:
     found = []
     for name, value in scope.get("headers") or ():
         name, text = name.lower(), value.decode("latin-1").strip()
+        bearer = text.lower().startswith("bearer ")
         if name == b"authorization":  # LiteLLM reads it with the Bearer prefix only
-            found.append(text[7:].strip() if text.lower().startswith("bearer ") else "")
-        elif name in KEY_HEADERS:
-            found.append(text)
+            found.append(text[7:].strip() if bearer else "")
+        elif name in KEY_HEADERS:  # x-litellm-api-key may carry the prefix too
+            found.append(text[7:].strip() if bearer else text)
     query = scope.get("query_string", b"").decode("latin-1")
     found += [part[4:] for part in query.split("&") if part.startswith("key=")]  # Gemini's ?key=
     return [key for key in found if key]
