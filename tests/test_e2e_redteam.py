@@ -122,7 +122,8 @@ def test_pages_and_rebinding_are_refused_and_lose_litellms_cors(fresh):
     assert upstream_calls(fresh) == []
     keyed = requests.post(fresh.base_url + "/v1/messages", json=MESSAGE, headers=KEY, timeout=30)
     assert keyed.status_code == 200 and not any(h.startswith("access-control-") for h in keyed.headers)
-    from_page = requests.post(fresh.base_url + "/v1/messages", json=MESSAGE, timeout=30, headers={**KEY, "Origin": PAGE})
+    from_page = requests.post(fresh.base_url + "/v1/messages", json=MESSAGE, timeout=30,
+                              headers={**KEY, "Origin": PAGE})
     assert from_page.status_code == 200 and from_page.headers["access-control-allow-origin"] == PAGE
 
 

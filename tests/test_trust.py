@@ -116,3 +116,14 @@ def test_keys_are_read_where_litellm_reads_them():
                          (b"x-litellm-api-key", b"Bearer sk-e")], "query_string": b"alt=sse&key=sk-d"}
     assert gatekeeper.presented_keys(scope) == ["sk-a", "sk-b", "sk-e", "sk-d"]
     assert gatekeeper.presented_keys({"headers": [(b"authorization", b"sk-no-bearer")]}) == []
+
+
+def test_make_info_shows_the_boundary(env_file, capsys):
+    from scripts import info
+    env_file(LITELLM_MASTER_KEY="sk-" + "k" * 40, GATEWAY_ALLOWED_ORIGINS="http://localhost:3000",
+             GATEWAY_MAX_BODY_BYTES="2048")
+    assert info.main([]) == 0
+    rows = {line.split("  ", 1)[0]: line.split("  ", 1)[1].strip() for line in capsys.readouterr().out.splitlines()}
+    assert rows["web pages"] == "http://localhost:3000 (GATEWAY_ALLOWED_ORIGINS)"
+    assert rows["extra hosts"] == "none (GATEWAY_ALLOWED_HOSTS)"
+    assert rows["max body"] == "2048 bytes (GATEWAY_MAX_BODY_BYTES)"
