@@ -6,6 +6,7 @@ call, a short refusal, bounded memory, no new metric series, connections closed 
 Measured numbers are printed (`pytest -s`) for docs/security.md.
 """
 import json
+import os
 import random
 import re
 import socket
@@ -20,6 +21,7 @@ import requests
 from harness import MASTER_KEY, logged_since, start_stack
 
 from scripts.core.paths import PROJECT_DIR
+from scripts.core.settings import NO_DOTENV
 from scripts.core.procs import read_pid
 from scripts.in_proxy.serving import HEADER_DEADLINE
 
@@ -45,8 +47,16 @@ os._exit(0)  # LiteLLM's import leaves threads running that would keep the inter
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    running = start_stack(tmp_path_factory.mktemp("e2e-redteam"),
-                          env_values={"OLLAMA_ALLOW_KEYLESS": "true", "GATEWAY_ALLOWED_ORIGINS": PAGE})
+    lister = list_routes()  # LiteLLM's import takes seconds: meanwhile the stack starts
+    try:
+        running = start_stack(tmp_path_factory.mktemp("e2e-redteam"),
+                              env_values={"OLLAMA_ALLOW_KEYLESS": "true", "GATEWAY_ALLOWED_ORIGINS": PAGE})
+    except BaseException:
+        lister.kill()
+        raise
+    out, err = lister.communicate(timeout=180)
+    assert lister.returncode == 0, err[-2000:]
+    running.logs["routes"] = out
     yield running
     running.stop()
 
@@ -61,14 +71,13 @@ def upstream_calls(stack) -> list:
     return [*stack.sims.anthropic.requests(), *stack.sims.bedrock.requests(), *stack.sims.openai.requests()]
 
 
-def app_routes(stack) -> list:
-    """(path, methods) of every route on the proxy's app, LiteLLM's and the toolkit's, read from
-    the app object itself (the proxy no longer serves its /routes)."""
-    env = {**stack.env, "PYTHONPATH": str(PROJECT_DIR), "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
-    result = subprocess.run([str(PROJECT_DIR / ".venv" / "bin" / "python"), "-c", ROUTE_LIST], cwd=PROJECT_DIR,
-                            env=env, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr[-2000:]
-    return json.loads(result.stdout)
+def list_routes() -> subprocess.Popen:
+    """A process that prints (path, methods) of every route on the proxy's app, LiteLLM's and
+    the toolkit's, read from the app object itself (the proxy no longer serves its /routes)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "AWS_", "LITELLM_"))}
+    env.update(PYTHONPATH=str(PROJECT_DIR), LITELLM_LOCAL_MODEL_COST_MAP="True", **NO_DOTENV)
+    return subprocess.Popen([str(PROJECT_DIR / ".venv" / "bin" / "python"), "-c", ROUTE_LIST], cwd=PROJECT_DIR,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def concrete(path: str) -> str:
@@ -77,7 +86,7 @@ def concrete(path: str) -> str:
 
 
 def test_every_route_refuses_a_missing_or_wrong_key_at_no_cost(fresh):
-    routes = app_routes(fresh)
+    routes = json.loads(fresh.logs["routes"])
     assert len(routes) > 300  # LiteLLM's whole surface, not just the contract's routes
     cases = [(method, concrete(path), headers) for path, methods in routes for method in methods
              if method not in ("HEAD",) and path.rstrip("/") not in KEYLESS
