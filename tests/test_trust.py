@@ -39,7 +39,7 @@ def test_only_listed_origins_pass():
 @pytest.mark.parametrize("path", ["/v1/messages", "/v1/messages/", "/v1/messages/count_tokens", "/v1/chat/completions",
                                   "/v1/responses", "/v1/responses/compact", "/v1/models", "/v1/models/claude-haiku",
                                   "/v1beta/models/claude-haiku:generateContent",
-                                  "/v1/models/claude-haiku:streamGenerateContent", "/api/chat", "/api/version",
+                                  "/v1/models/claude-haiku:streamGenerateContent", "/api/chat", "/api/version", "/api/ps",
                                   "/health/liveliness", "/health/readiness/details", "/metrics", "/metrics/",
                                   "/models", "/v1/model/info", "/chat/completions"])
 def test_the_contracts_routes_are_served(path):
@@ -48,7 +48,7 @@ def test_the_contracts_routes_are_served(path):
 
 @pytest.mark.parametrize("path", ["/", "/ui/", "/langfuse/api/public", "/routes", "/openapi.json", "/docs",
                                   "/public/model_hub/info", "/.well-known/litellm-ui-config", "/sso/cli/start",
-                                  "/key/generate", "/model/new", "/v1/models/a/b", "/api/ps", "/healthz",
+                                  "/key/generate", "/model/new", "/v1/models/a/b", "/api/pull", "/healthz",
                                   "/v1/messagesx", "/metrics/extra"])
 def test_everything_else_is_not(path):
     assert not trust.route_served(path)

@@ -34,7 +34,7 @@ LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost
 CONTAINER_HOST_NAMES = frozenset({"host.docker.internal"})
 EXACT_ROUTES = frozenset({
     "/v1/messages", "/v1/messages/count_tokens", "/v1/chat/completions", "/v1/models",
-    "/api/chat", "/api/generate", "/api/tags", "/api/show", "/api/version", "/metrics",
+    "/api/chat", "/api/generate", "/api/tags", "/api/show", "/api/version", "/api/ps", "/metrics",
     # `make admin` (LiteLLM's litellm-proxy CLI, read-only commands): models list/info, chat.
     "/models", "/model/info", "/v1/model/info", "/chat/completions",
 })
