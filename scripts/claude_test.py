@@ -28,7 +28,8 @@ from scripts.core import settings as settings_mod
 from scripts.core.errors import ToolkitError, entry_point
 from scripts.core.http import Reply, is_live, request
 from scripts.gateway import credential_tiers
-from scripts.gateway.client import TEST_PROMPT, answered_by, call
+from scripts.gateway.client import TEST_PROMPT, answered_by, call, proxy_auth_headers
+from scripts.gateway.listener import require_proxy
 from scripts.observability.metrics import parse as parse_metrics
 
 # Beta flags Claude Code also sends, without its own claude-code flag: they prove the proxy
@@ -40,7 +41,7 @@ COUNT_DEADLINE = 5.0  # seconds LiteLLM may take to count a request it answered
 
 
 def wire_request(cfg: settings_mod.Settings, model: str) -> Tuple[Reply, float]:
-    headers = {"Authorization": f"Bearer {cfg.master_key}", "anthropic-version": "2023-06-01",
+    headers = {**proxy_auth_headers(cfg), "anthropic-version": "2023-06-01",
                "anthropic-beta": WIRE_BETAS, "User-Agent": "claude-gateway test-claude"}
     payload = {"model": model, "max_tokens": 32, "stream": True,
                "system": [{"type": "text", "text": "Answer in one word."}],
@@ -109,7 +110,9 @@ def wait_for_count(cfg: settings_mod.Settings, before: float) -> float:
 
 
 def cli_environment(cfg: settings_mod.Settings, model: Optional[str]) -> Dict[str, str]:
-    """The calling environment with what the shell block exports in proxy mode."""
+    """The calling environment with what the shell block exports in proxy mode (the key
+    only once our proxy is the one listening)."""
+    require_proxy(cfg)
     env = dict(os.environ)
     env.update({"ANTHROPIC_BASE_URL": cfg.base_url, "ANTHROPIC_AUTH_TOKEN": cfg.master_key or "",
                 "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"})
@@ -156,6 +159,7 @@ def _body(argv: List[str]) -> int:
     cfg = settings_mod.load(validate=False)
     if not cfg.master_key:
         raise ToolkitError("LITELLM_MASTER_KEY is not set in .env: run `make generate-key`")
+    require_proxy(cfg)  # before anything is sent, even without the key
     if not is_live(cfg.base_url, timeout=2.0):
         raise ToolkitError(f"the proxy is not running at {cfg.base_url}: run `make up`")
 

@@ -31,7 +31,8 @@ def _body(argv: List[str]) -> int:
         _row("LITELLM_MASTER_KEY", settings_mod.mask(cfg.master_key)),
         _row("LiteLLM", installed_version("litellm")),
         *[_row("upstream", line) for line in upstreams.describe(cfg, config)],
-        _row("models", f"{len(config.public_models)} names, {len(config.fallbacks)} with Bedrock fallback"),
+        _row("models", f"{configfile.describe_names(config.public_models)}, {len(config.fallbacks)} with "
+                       "Bedrock fallback"),
         _row("workers", f"{cfg.get('GATEWAY_WORKERS') or '1'} (GATEWAY_WORKERS)"),
         _row("REDIS_URL", settings_mod.mask_url(cfg.redis_url) if cfg.redis_url else "(not set: cooldowns in memory)"),
         _row("web pages", _listed(cfg.boundary.origins, "none allowed") + " (GATEWAY_ALLOWED_ORIGINS)"),

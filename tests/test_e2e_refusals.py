@@ -158,6 +158,9 @@ def test_get_health_is_refused_and_costs_nothing(fresh):
     health = fresh.script("health", "health")
     assert health.returncode == 0, health.stderr
     assert "auth       ok    master key accepted" in health.stdout
+    # the same count of model names as `make status` (tests/test_status.py: 17 and the claude-* route)
+    auth = next(line for line in health.stdout.splitlines() if line.startswith("auth "))
+    assert ": 17 model names and 16 " in auth and auth.endswith(" -bedrock/-subscription twins"), auth
     # make health's own Bedrock check is a ListFoundationModels (no inference), never a model call.
     assert fresh.primary_calls() == [] and fresh.fallback_calls() == []
 
@@ -215,7 +218,11 @@ def test_a_bedrock_503_during_a_cooldown_is_a_503(fresh):
             else:
                 client.messages.create(**{**MESSAGE, "model": model})
         assert raised.value.status_code == 503, (attempt, raised.value)
-        assert "fallback claude-opus-4-1-bedrock failed with HTTP 503" in str(raised.value), attempt
+        said = raised.value.body["error"]["message"] if isinstance(raised.value.body, dict) else ""
+        assert said.startswith("claude-opus-4-1: Anthropic: "), (attempt, said)
+        assert said.endswith("; Bedrock: HTTP 503: Bedrock is unable to process your request."), (attempt, said)
+        if attempt != "the rate-limited call":
+            assert "cooling down until " in said and "after HTTP 429 (no call made)" in said, (attempt, said)
         assert "retry-after" not in raised.value.response.headers, attempt
     chat = openai.OpenAI(api_key=fresh.master_key, base_url=fresh.base_url + "/v1", max_retries=0)
     with pytest.raises(openai.APIStatusError) as raised:

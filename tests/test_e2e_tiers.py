@@ -164,3 +164,5 @@ def test_status_says_which_tier_answered_last(stack):
     assert f"claude-sonnet-4-6 by {TIER3} (tier 3" in row, "the last answer for it came from tier 3 again"
     models = next(line for line in status.stdout.splitlines() if line.startswith("models"))
     assert "2 of them from .env" in models
+    line = stack.script("statusline")  # Claude Code's status line: the same tier, from the proxy's record
+    assert line.returncode == 0 and f"· gateway: tier 3 ({TIER3}) since " in line.stdout, line

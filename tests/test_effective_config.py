@@ -39,7 +39,12 @@ def fallbacks(config: dict) -> dict:
 
 
 def test_without_env_models_the_config_is_config_yaml(shipped):
-    assert render(shipped, Settings({})) == shipped
+    config = render(shipped, Settings({}))
+    # plus the hook that gives a Claude id config.yaml does not list its chain (new_models.py)
+    assert config["litellm_settings"].pop("callbacks") == [*shipped["litellm_settings"]["callbacks"],
+                                                          effective_config.NEW_MODELS_HOOK]
+    assert config == {**shipped, "litellm_settings": {k: v for k, v in shipped["litellm_settings"].items()
+                                                      if k != "callbacks"}}
 
 
 def test_render_never_changes_its_input(shipped):
@@ -89,11 +94,21 @@ def test_cooldowns_give_one_call_per_window_to_every_tier_but_the_last(shipped):
         cooldown = (entry.get("model_info") or {}).get("cooldown_time")
         assert cooldown == (0 if entry["model_name"] == "glm-4.6" else None), entry["model_name"]
     callbacks = shipped["litellm_settings"]["callbacks"]
-    assert config["litellm_settings"]["callbacks"] == [*callbacks, *effective_config.TIER_CALLBACKS]
+    assert config["litellm_settings"]["callbacks"] == [
+        *callbacks, effective_config.NEW_MODELS_HOOK,
+        *(c for c in effective_config.TIER_CALLBACKS if c not in callbacks)]
+    assert set(effective_config.TIER_CALLBACKS) <= set(config["litellm_settings"]["callbacks"])
     no_tiers = render(shipped, Settings({"PROXY_MODEL_KEYS": "glm", **GLM}))
     assert entries(no_tiers, "claude-haiku-bedrock")[0]["model_info"] == {"cooldown_time": 0}, \
         "without tiers Bedrock stays the last resort"
-    assert no_tiers["litellm_settings"]["callbacks"] == callbacks
+    assert no_tiers["litellm_settings"]["callbacks"] == [*callbacks, effective_config.NEW_MODELS_HOOK]
+
+
+def test_each_tier_after_bedrock_carries_its_number_for_the_status_line(shipped):
+    config = render(shipped, Settings(TWO_TIERS))
+    numbers = {entry["model_name"]: entry["model_info"].get(effective_config.TIER_NUMBER_INFO)
+               for entry in config["model_list"] if entry["model_name"] in ("gpt-5", "glm-4.6")}
+    assert numbers == {"gpt-5": 3, "glm-4.6": 4}, "numbered as make status numbers a chain: 1 Anthropic, 2 Bedrock"
 
 
 def test_a_cooldown_the_user_chose_is_kept(shipped):

@@ -27,6 +27,10 @@ from scripts.gateway import shared_state, credential_tiers
 # LiteLLM callbacks the tiers need (see each module): cooldowns for the hops after the first,
 # and which tier answered last (make status).
 TIER_CALLBACKS = ["scripts.in_proxy.chain_cooldown.handler", "scripts.in_proxy.last_answer.handler"]
+# model_info key: a tier's number as `make status` counts a model's chain (1 Anthropic, 2 Bedrock,
+# 3 the first tier after Bedrock, ...); the status line shows it as "tier 3".
+TIER_NUMBER_INFO = "gateway_tier_number"
+NEW_MODELS_HOOK = "scripts.in_proxy.new_models.handler"
 HEADER = ("# The effective LiteLLM config: {config} plus the models and tiers .env defines.\n"
           "# Written by `make up` to {target} on every start; edit config.yaml or .env, not this.\n")
 SECTIONS = ("router_settings", "litellm_settings", "general_settings")
@@ -121,7 +125,11 @@ def tiers_after_bedrock(settings: Settings, config: dict) -> Additions:
     twins = sorted({t for name in names for t in parsed.fallbacks.get(name, []) if t not in aliases})
     model_info: Dict[str, Dict[str, Any]] = {twin: {"cooldown_time": None} for twin in twins
                                              if _cooldown_times(config, twin) == {0}}
-    model_info[aliases[-1]] = {"cooldown_time": 0}
+    # Each tier's number, which the status line shows (scripts/in_proxy/last_answer.py reads it
+    # from the deployment that answered).
+    for number, alias in enumerate(aliases, start=3):
+        model_info[alias] = {TIER_NUMBER_INFO: number}
+    model_info[aliases[-1]]["cooldown_time"] = 0
     return Additions(TIERS_VAR, fallbacks=fallbacks, model_info=model_info, callbacks=TIER_CALLBACKS)
 
 
@@ -135,12 +143,19 @@ def subscription_tiers(settings: Settings, config: dict) -> Additions:
                      callbacks=found["callbacks"])
 
 
+def release_models(settings: Settings, config: dict) -> Additions:
+    """Claude ids config.yaml does not list get their chain at their first request
+    (scripts/in_proxy/new_models.py, docs/models.md). First, so that its pre-call hook runs
+    before the credential hook's, which then routes the request on the new chain."""
+    return Additions("config.yaml", callbacks=[NEW_MODELS_HOOK])
+
+
 def shared_redis(settings: Settings, config: dict) -> Additions:
     """REDIS_URL: router state (cooldowns) shared by every worker and instance (shared_state.py)."""
     return Additions("REDIS_URL", settings=shared_state.redis_settings(settings, config))
 
 
-CONTRIBUTORS: List[Contributor] = [env_models, tiers_after_bedrock, subscription_tiers, shared_redis]
+CONTRIBUTORS: List[Contributor] = [release_models, env_models, tiers_after_bedrock, subscription_tiers, shared_redis]
 
 
 def _cooldown_times(config: dict, name: str) -> set:

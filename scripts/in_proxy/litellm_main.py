@@ -5,8 +5,9 @@ request, and the toolkit's extra routes and refusal renderer on LiteLLM's own ap
 
 - GATEWAY_PROXY_LOG set (by `make up` and the launchd service): fds 1 and 2 go to that
   file through scripts/gateway/logpipe.py, rotated at GATEWAY_PROXY_LOG_MAX_BYTES. First
-  thing, so nothing LiteLLM prints escapes it; the forked workers inherit the fds (the
-  copying thread runs in the workers' parent). Unset (`make proxy`, systemd's journal):
+  thing, so nothing LiteLLM prints escapes it; the forked workers inherit the fds. The
+  copying runs in a process of its own, forked here before any thread exists, so the
+  workers are forked from a process without threads of ours (serving.py checks). Unset (`make proxy`, systemd's journal):
   output stays where it was. Either way a crash of the interpreter itself (a segfault)
   leaves Python's report of every thread in that output.
 - LiteLLM imports boto3/botocore on its first Bedrock call, so the first fallback after a
@@ -37,6 +38,13 @@ if __name__ == "__main__" and paths.override("GATEWAY_PROXY_LOG"):
     logpipe.capture(Path(paths.override("GATEWAY_PROXY_LOG")), paths.proxy_log_max_bytes())
 elif __name__ == "__main__":
     faulthandler.enable(all_threads=True)  # a crash's report of every thread, on stderr (the journal)
+
+# LiteLLM's proxy_server imports numpy, whose OpenBLAS starts a pool of (cores - 1) native
+# threads at import: the workers would then be forked from a process running a thread
+# (issue 22; serving.warn_of_threads saw it). The proxy does no matrix work worth a pool;
+# OPENBLAS_NUM_THREADS=1 (OpenBLAS's documented switch) keeps it in the calling thread.
+# Before any import that loads numpy; set, not defaulted, since the workers fork.
+os.environ["OPENBLAS_NUM_THREADS"] = "1"
 
 import boto3  # noqa: E402,F401  (preloaded for the first Bedrock fallback)
 import botocore.auth  # noqa: E402,F401

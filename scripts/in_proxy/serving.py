@@ -22,6 +22,7 @@ import os
 import signal
 import socket
 import sys
+import threading
 import time
 from typing import Callable, Dict
 
@@ -171,6 +172,7 @@ class Workers:
         self.stopping = False
 
     def _fork(self) -> None:
+        warn_of_threads()  # at the first forks and at every replacement
         pid = os.fork()
         if pid == 0:
             for sig in STOP_SIGNALS:
@@ -228,6 +230,27 @@ class Workers:
                 continue
             self._fork()
         return code
+
+
+def other_threads() -> int:
+    """Threads of this process besides the calling one, native ones included (/proc on
+    Linux; Python's own count elsewhere)."""
+    try:
+        return len(os.listdir("/proc/self/task")) - 1
+    except OSError:
+        return threading.active_count() - 1
+
+
+def warn_of_threads() -> None:
+    """A fork copies only the forking thread: a lock another thread holds at that moment
+    stays held in the child forever (issue 22: a worker died of a segfault after its
+    sibling was killed, forked from a process whose log thread ran). The log copier is a
+    process (gateway/logpipe.py), so no thread should run here; say so if one does."""
+    count = other_threads()
+    if count:
+        names = ", ".join(t.name for t in threading.enumerate() if t is not threading.current_thread())
+        print(f"gateway: forking workers while {count} other thread(s) run ({names or 'native'}): "
+              "a lock they hold stays held in the workers", file=sys.stderr, flush=True)
 
 
 def _describe(status: int) -> str:

@@ -41,15 +41,15 @@ from scripts.sim.faults import (
 from scripts.sim.messages import (
     DEFAULT_MODELS,
     MID_SYSTEM_BETA,
-    MID_SYSTEM_MODELS,
     build_message,
     estimate_tokens,
     message_events,
     new_id,
+    takes_mid_system,
     tool_summary,
     validate_common,
 )
-from scripts.sim.model_list import created_at, model_page
+from scripts.sim.model_list import created_at, model_page, release_route
 from scripts.sim.subscription import RATE_LIMITED, Subscription, system_texts
 from scripts.sim.subscription import control_routes as subscription_routes
 from scripts.sim.summary import request_summary
@@ -108,9 +108,11 @@ def _routing_error(status: int, exc: web.HTTPException) -> web.Response:
 class AnthropicSim:
     def __init__(self, models: Optional[Iterable] = None, api_keys: Optional[Iterable[str]] = None,
                  oauth_tokens: Optional[Iterable[str]] = None, fault: Optional[Fault] = None,
-                 claude_code_only: Optional[str] = None):
+                 claude_code_only: Optional[str] = None, mid_system_beta: str = "optional"):
         """models: ids or (id, display_name) pairs; api_keys/oauth_tokens: if given, only these;
-        claude_code_only: the shape of the Claude-Code-only rule (subscription.SHAPES)."""
+        claude_code_only: the shape of the Claude-Code-only rule (subscription.SHAPES);
+        mid_system_beta: "required" when mid-conversation system turns need MID_SYSTEM_BETA."""
+        self.mid_system_beta_required = mid_system_beta == "required"
         entries = [(m, m) if isinstance(m, str) else tuple(m) for m in (models or DEFAULT_MODELS)]
         self.models = [{"type": "model", "id": e[0], "display_name": e[1],
                         "created_at": created_at(e[0], i)} for i, e in enumerate(entries)]
@@ -127,12 +129,21 @@ class AnthropicSim:
         app = web.Application(middlewares=[recorder(self.state, _routing_error)],
                               client_max_size=64 * 1024 * 1024)
         app.add_routes(control_routes(self.state) + subscription_routes(self.subscription) + [
+            release_route(self.release),
             web.post("/v1/messages", self.messages),
             web.post("/v1/messages/count_tokens", self.count_tokens),
             web.get("/v1/models", self.list_models),
             web.get("/v1/models/{model_id}", self.get_model),
         ])
         return app
+
+    def release(self, ids) -> list:
+        """New models, listed first (the real list is newest first) and served from now on."""
+        known = {m["id"] for m in self.models}
+        fresh = [{"type": "model", "id": i, "display_name": i, "created_at": created_at(i, 0)}
+                 for i in dict.fromkeys(ids) if i not in known]
+        self.models[:0] = fresh
+        return [m["id"] for m in self.models]
 
     # --- gatekeeping -------------------------------------------------------------------------
 
@@ -232,9 +243,10 @@ class AnthropicSim:
             return error_response(429, "rate_limit_error", RATE_LIMITED, used_up)
         return None
 
-    @staticmethod
-    def _mid_system(request: web.Request, body: dict) -> bool:
-        return body["model"] in MID_SYSTEM_MODELS and MID_SYSTEM_BETA in request[REC]["anthropic_beta"]
+    def _mid_system(self, request: web.Request, body: dict) -> bool:
+        """Whether role "system" turns are taken (messages.py MID_SYSTEM_SINCE: the sources)."""
+        beta_ok = not self.mid_system_beta_required or MID_SYSTEM_BETA in request[REC]["anthropic_beta"]
+        return takes_mid_system(body["model"]) and beta_ok
 
     # --- handlers ------------------------------------------------------------------------------
 

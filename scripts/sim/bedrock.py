@@ -34,14 +34,17 @@ from scripts.sim.faults import (
 )
 from scripts.sim.messages import (
     DEFAULT_MODELS,
-    MID_SYSTEM_MODELS,
     build_message,
+    claude_version,
     message_events,
     new_id,
+    takes_mid_system,
     tool_summary,
     validate_common,
 )
+from scripts.sim.model_list import release_route
 from scripts.sim.sigv4 import SigV4Checker
+from scripts.sim.summary import request_summary
 
 SERVICE_FAULT = ":http://internal.amazon.com/coral/com.amazon.bedrock/"
 INVOKE_KEYS = {"anthropic_version", "anthropic_beta", "max_tokens", "messages", "system",
@@ -65,6 +68,7 @@ BEDROCK_BETAS = {
 OUTPUT_CONFIG_MODELS = {"claude-opus-4-5-20251101", "claude-opus-4-6", "claude-sonnet-4-6", "claude-opus-4-7",
                         "claude-opus-4-8", "claude-sonnet-5"}
 OUTPUT_CONFIG_KEYS = {"effort", "format"}
+OUTPUT_CONFIG_SINCE = (4, 6)  # every Claude model released after those takes it too (claude-opus-5-5 ...)
 # Anthropic id -> (inference types, lifecycle, has a global. profile); unlisted models are
 # profile-only, ACTIVE and global. No current Claude model allows on-demand (bare id) calls.
 TRAITS = {"claude-opus-4-1-20250805": (["INFERENCE_PROFILE"], "ACTIVE", False),
@@ -123,7 +127,8 @@ def _entry(model) -> dict:
 
 
 def validate_invoke(body: dict, betas_ok: set, anthropic_id: Optional[str] = None) -> Optional[str]:
-    allowed = INVOKE_KEYS | ({"output_config"} if anthropic_id in OUTPUT_CONFIG_MODELS else set())
+    output_config_ok = anthropic_id in OUTPUT_CONFIG_MODELS or claude_version(anthropic_id) >= OUTPUT_CONFIG_SINCE
+    allowed = INVOKE_KEYS | ({"output_config"} if output_config_ok else set())
     extra = [k for k in body if k not in allowed]
     if extra:
         return (f"Malformed input request: #: extraneous key [{extra[0]}] is not permitted, "
@@ -143,7 +148,7 @@ def validate_invoke(body: dict, betas_ok: set, anthropic_id: Optional[str] = Non
                     "please reformat your input and try again.")
     # No beta needed here: LiteLLM never forwards mid-conversation-system-* to Bedrock and keeps
     # the turns in place for these models (its model map: supports_mid_conversation_system).
-    return validate_common(body, anthropic_id in MID_SYSTEM_MODELS)
+    return validate_common(body, takes_mid_system(anthropic_id))
 
 
 class BedrockSim:
@@ -168,7 +173,7 @@ class BedrockSim:
     def app(self) -> web.Application:
         app = web.Application(middlewares=[recorder(self.state, lambda status, exc: aws_error(
             status, "UnknownOperationException", exc.reason))], client_max_size=64 * 1024 * 1024)
-        app.add_routes(control_routes(self.state) + [
+        app.add_routes(control_routes(self.state) + [release_route(self.release),
             web.post("/model/{model_id:.+}/invoke", self.invoke),
             web.post("/model/{model_id:.+}/invoke-with-response-stream", self.invoke_stream),
             web.post("/model/{model_id:.+}/converse", self.converse),
@@ -178,6 +183,15 @@ class BedrockSim:
             web.get("/inference-profiles/{profile_id}", self.get_inference_profile),
         ])
         return app
+
+    def release(self, ids) -> list:
+        """New foundation models (Bedrock ids, anthropic.<id>[-vN:M]) with their inference
+        profiles, listed and callable from now on."""
+        fresh = [_entry(i) for i in dict.fromkeys(ids) if i not in self.by_id]
+        self.models[:0] = fresh
+        self.by_id.update({m["modelId"]: m for m in fresh})
+        self._profiles.clear()  # rebuilt with the new models on the next look-up
+        return [m["modelId"] for m in self.models]
 
     def region_prefixes(self, region: str) -> list:
         return self.prefixes.get(region) or default_prefixes(region)
@@ -237,7 +251,7 @@ class BedrockSim:
             problem = problem or validate_invoke(body, self.betas, entry["anthropic_id"])
         else:
             problem = validate_invoke(body, self.betas, entry["anthropic_id"])
-        request[REC].update(tool_summary(body or {}), rejected=problem)
+        request[REC].update(tool_summary(body or {}), rejected=problem, request=request_summary(body or {}))
         if problem:
             return None, None, invalid(problem)
         fault = self.state.take_fault(request[REC]["model"])

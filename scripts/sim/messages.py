@@ -32,6 +32,10 @@ from typing import Optional
 # orders them. Newer models have undated ids and irregular Bedrock ids; these are
 # the ids LiteLLM 1.106's model map and the toolkit's config.yaml use.
 DEFAULT_MODELS = [
+    # Claude Code 2.1.337's defaults (claude-opus-5-5; claude-sonnet-5-5 on a subscription
+    # login), which config.yaml does not list: served through the gateway's new-model path.
+    ("claude-opus-5-5", "Claude Opus 5.5", "anthropic.claude-opus-5-5"),
+    ("claude-sonnet-5-5", "Claude Sonnet 5.5", "anthropic.claude-sonnet-5-5"),
     ("claude-sonnet-5", "Claude Sonnet 5", "anthropic.claude-sonnet-5"),
     ("claude-opus-4-8", "Claude Opus 4.8", "anthropic.claude-opus-4-8"),
     ("claude-opus-4-7", "Claude Opus 4.7", "anthropic.claude-opus-4-7"),
@@ -44,10 +48,27 @@ DEFAULT_MODELS = [
     ("claude-opus-4-20250514", "Claude Opus 4", "anthropic.claude-opus-4-20250514-v1:0"),
     ("claude-sonnet-4-20250514", "Claude Sonnet 4", "anthropic.claude-sonnet-4-20250514-v1:0"),
 ]
-# Claude 4.8+ and the 5 family take role "system" turns after the first one (Claude Code's
-# reminders; on the API with the beta below); older models reject the role anywhere.
-MID_SYSTEM_MODELS = ("claude-opus-4-8", "claude-sonnet-5")
+# Claude 4.8 and later take role "system" turns right after a user turn (Claude Code's
+# reminders); older models reject the role anywhere. Anthropic, "What's new in Claude 4.8"
+# (platform.claude.com/docs/en/about-claude/models/whats-new-claude-4-8): "Claude Opus 4.8
+# accepts role: "system" messages immediately after a user turn ... No beta header is
+# required." Claude Code before 2.1.337 sent the beta below with them, and gateways reported
+# the API asking for it (github.com/astaxie/TokenHub/pull/73): the sources disagree, so the
+# Anthropic simulator has a switch (--anthropic-mid-system-beta optional|required).
+MID_SYSTEM_SINCE = (4, 8)
 MID_SYSTEM_BETA = "mid-conversation-system-2026-04-07"
+_CLAUDE_VERSION = re.compile(r"^claude-[a-z]+-(\d{1,2}(?:-\d{1,2})?)(?:-\d{8})?$")
+
+
+def claude_version(model_id: Optional[str]) -> tuple:
+    """(4, 8) for claude-opus-4-8, (5,) for claude-sonnet-5; () for an id of another shape."""
+    match = _CLAUDE_VERSION.match(model_id or "")
+    return tuple(int(p) for p in match[1].split("-")) if match else ()
+
+
+def takes_mid_system(model_id: Optional[str]) -> bool:
+    """Claude <family> 4.8 or later (claude-opus-4-8, claude-sonnet-5, claude-opus-5-5 ...)."""
+    return claude_version(model_id) >= MID_SYSTEM_SINCE
 THINKING_TEXT = "The request is simple; the simulator answers it deterministically."
 CACHE_MIN_TOKENS, CACHE_TTL = 1024, 300
 TEXT_CHUNK_WORDS = 3

@@ -60,6 +60,9 @@ def parse_args(argv: list) -> argparse.Namespace:
     p.add_argument("--anthropic-claude-code-only", choices=SHAPES,
                    help="how a subscription token answers requests that are not Claude Code's "
                         "(default invalid_request: 400)")
+    p.add_argument("--anthropic-mid-system-beta", choices=("optional", "required"), default="optional",
+                   help="whether role system turns after a user turn need the mid-conversation-system beta "
+                        "flag (Anthropic's docs: optional; sim/messages.py)")
     p.add_argument("--bedrock-models", type=_csv, help="comma-separated Bedrock model ids")
     p.add_argument("--bedrock-access-key", help="with --bedrock-secret-key: verify SigV4 signatures")
     p.add_argument("--bedrock-secret-key")
@@ -102,7 +105,8 @@ def _prefixes(text: str) -> tuple:
 def build_sims(args: argparse.Namespace) -> tuple:
     anthropic = AnthropicSim(models=args.anthropic_models, api_keys=args.anthropic_api_key,
                              oauth_tokens=args.anthropic_oauth_token, fault=args.anthropic_fault,
-                             claude_code_only=args.anthropic_claude_code_only)
+                             claude_code_only=args.anthropic_claude_code_only,
+                             mid_system_beta=args.anthropic_mid_system_beta)
     creds = (args.bedrock_access_key, args.bedrock_secret_key) if args.bedrock_access_key else None
     bedrock = BedrockSim(models=args.bedrock_models, credentials=creds,
                          expired_tokens=args.bedrock_expired_token or ("expired-token",),
