@@ -1,5 +1,7 @@
 """The end-to-end stack for tests (see scripts/sim/sandbox.py), and checks shared by e2e tests."""
 import re
+import time
+from pathlib import Path
 
 from scripts.sim.sandbox import (  # noqa: F401
                              API_KEY,
@@ -30,3 +32,12 @@ def assert_demo_told_the_story(out: str) -> None:
     assert "the client ran it: 'pong'" in steps[7] and "Tool result received: pong" in steps[7]
     assert "Bedrock saw 2 calls (200, 200)" in steps[7]
     assert "demo stopped the proxy and the simulators" in out
+
+
+def logged_since(log: Path, offset: int, lines: int, timeout: float = 5.0) -> str:
+    """What the proxy log got after `offset`, once it holds `lines` lines (or at the deadline):
+    the log pipe's copying thread may still be writing what a fast refusal logged."""
+    deadline = time.monotonic() + timeout
+    while log.read_bytes()[offset:].count(b"\n") < lines and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return log.read_bytes()[offset:].decode()

@@ -15,10 +15,11 @@ request, and the toolkit's extra routes and refusal renderer on LiteLLM's own ap
   Importing them here moves that cost into start-up, where nobody waits on it.
 - The Ollama and Gemini /v1/ routes (format_routes.py), the exception handler of the
   gateway's refusals (refusals.py) and the check that a JSON body is an object
-  (body_shape.py) are added to `litellm.proxy.proxy_server.app` after LiteLLM's CLI has
-  set it up and returned (--skip_server_startup), before serving.run serves it; the
-  workers are forked after that, so each inherits the extended app (tests/unit/test_serving.py).
-  No import hook is needed: nothing serves the app before run_server returns.
+  (body_shape.py) and the trust boundary in front of everything (gatekeeper.py) are added
+  to `litellm.proxy.proxy_server.app` after LiteLLM's CLI has set it up and returned
+  (--skip_server_startup), before serving.run serves it; the workers are forked after that,
+  so each inherits the extended app (tests/unit/test_serving.py). No import hook is needed:
+  nothing serves the app before run_server returns.
 
 Arguments are LiteLLM's own (`--config`, `--host`, `--port`, `--num_workers`); LiteLLM's
 CLI runs with `--skip_server_startup` (its own flag: every set-up step, then return
@@ -51,7 +52,7 @@ import boto3  # noqa: F401  (preloaded for the first Bedrock fallback)
 import botocore.auth
 import botocore.credentials  # noqa: F401
 
-from scripts.in_proxy import body_shape, format_routes, refusals, serving
+from scripts.in_proxy import body_shape, format_routes, gatekeeper, refusals, serving
 from scripts.in_proxy.litellm_surface import (HOT_ROUTE_PATHS, ProxyInitializationHelpers,
                                               proxy_server, run_server)
 
@@ -61,6 +62,7 @@ def extend(server: ModuleType) -> None:
     format_routes.mount(server, HOT_ROUTE_PATHS)
     refusals.install(server.app)
     body_shape.install(server.app)
+    gatekeeper.install(server.app)  # last added, so outermost: before LiteLLM's CORS and body_shape
 
 
 def uvicorn_arguments(host: str, port: int) -> dict:

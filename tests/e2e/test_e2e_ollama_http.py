@@ -139,7 +139,7 @@ def test_streaming_is_the_default_and_is_ndjson(http, upstream):
 
 def test_requests_are_counted_in_the_proxys_metrics_under_their_route(http, stack):
     def served() -> float:
-        text = http.get("/metrics/").text
+        text = http.get("/metrics/", headers={"Authorization": f"Bearer {stack.master_key}"}).text
         return sum(s.value for s in metrics.parse(text)
                    if s.name == "litellm_proxy_total_requests_metric_total" and s.labels.get("route") == "/api/chat"
                    and s.labels.get("status_code") == "200")
