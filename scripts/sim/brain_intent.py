@@ -13,7 +13,13 @@ from typing import Dict, List, Optional, Tuple
 
 from scripts.sim.brain_schema import object_for, problems
 
-REMINDER = re.compile(r"<system-reminder>.*?</system-reminder>", re.S)
+# Context a client wraps around the user's words, never the user's request: Claude Code's
+# <system-reminder>; the Codex CLI's <environment_context>, <startup_context>,
+# <collaboration_mode>, <skills_instructions> and the like, and AGENTS.md's <INSTRUCTIONS>
+# (tag names as the Codex CLI 0.171.0 binary carries them; openai/codex codex-rs/core).
+REMINDER = re.compile(r"(?:# AGENTS\.md instructions[^\n]*\n\s*)?"
+                      r"<(system-reminder|INSTRUCTIONS|user_instructions|[a-z_]+_(?:context|instructions|mode))>"
+                      r".*?</\1>", re.S)
 BACKTICKS = re.compile(r"`([^`\n]+)`")
 RUN = re.compile(r"\brun(?: the command)?\s+([^`\n;]+?)(?:[.;!?](?:\s|$)|\s+and\s|$)", re.I)
 PATH = re.compile(r"(?<![\w/])(/[\w.\-/]+\w|(?:[\w\-]+/)*[\w\-]+\.[A-Za-z]\w{0,4})(?![\w/])")
