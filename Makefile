@@ -219,6 +219,11 @@ clean:
 check: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+.PHONY: check-litellm  ## The tests against another LiteLLM release in a venv of its own: VERSION=1.110.2 [E2E=1]
+check-litellm: install
+	@test -n "$(VERSION)" || { echo "error: name the release: make check-litellm VERSION=1.110.2" >&2; exit 1; }
+	$(RUN) scripts.litellm_try $(VERSION) $(if $(E2E),--e2e)
+
 .PHONY: check-fast  ## The tests that start no proxy or CLI (-m "not e2e"), in well under a minute
 check-fast: install
 	$(PY) -m pytest -m "not e2e" $(PYTEST_ARGS)

@@ -22,6 +22,7 @@ simulators; last, failed requests across `make restart` under 8 clients.
 
     python -m scripts.bench [--json] [--requests N] [--load-requests N] [--clients N]
                             [--rounds N] [--peers portkey,ccr|none] [--no-side]
+                            [--compare-venv VENV]
 """
 import argparse
 import os
@@ -70,6 +71,9 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
                    help="N-client requests per side-by-side round (default 400)")
     p.add_argument("--peers", type=_peers, default="portkey,ccr",
                    help="peer gateways beside this proxy: portkey,ccr (default), or none")
+    p.add_argument("--compare-venv", metavar="VENV",
+                   help="instead of the 2-worker column: this tree's proxy run by another virtualenv "
+                        "(another LiteLLM release), e.g. to measure a pin move")
     p.add_argument("--no-side", action="store_true", help="skip the side-by-side part (peers, 2 workers, restart)")
     return p.parse_args(argv)
 

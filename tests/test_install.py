@@ -1,5 +1,6 @@
 """make install: idempotent, and clear when uv or Python are missing."""
 import os
+import re
 import subprocess
 import sys
 
@@ -7,6 +8,7 @@ import pytest
 from conftest import PROJECT_DIR
 
 from scripts import install
+from scripts.core import uv as uv_tool
 from scripts.core.errors import ToolkitError
 
 
@@ -29,7 +31,7 @@ def test_second_run_on_an_up_to_date_venv_is_a_no_op():
 def test_uv_that_cannot_be_installed_is_one_clear_line(tmp_path):
     env = {**os.environ, "GATEWAY_VENV": str(tmp_path / "venv"), "PATH": "/nonexistent",
            "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(tmp_path), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
-    if install.find_uv() and not install.find_uv().startswith(("/root/.pyenv", "/usr")):
+    if uv_tool.find_uv() and not uv_tool.find_uv().startswith(("/root/.pyenv", "/usr")):
         pytest.skip("uv is installed under HOME or the interpreter prefix, so it cannot be hidden")
     result = subprocess.run([sys.executable, "-m", "scripts.install"], cwd=PROJECT_DIR, env=env,
                             capture_output=True, text=True, timeout=300)
@@ -49,5 +51,7 @@ def test_the_lock_pins_exact_versions_and_a_safe_litellm():
     pins = [line for line in (PROJECT_DIR / "requirements.lock").read_text().splitlines()
             if line and not line.startswith((" ", "#"))]
     assert pins and all("==" in line for line in pins)
-    assert "litellm==1.106.2" in pins
+    wanted = re.search(r"^litellm\[proxy\]==(\S+)", (PROJECT_DIR / "requirements.in").read_text(), re.M)
+    assert wanted, "requirements.in pins litellm[proxy] to one version"
+    assert f"litellm=={wanted.group(1)}" in pins, "requirements.lock is compiled from requirements.in's litellm pin"
     assert not any(line.startswith(("litellm==1.82.7", "litellm==1.82.8")) for line in pins)

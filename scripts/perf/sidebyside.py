@@ -130,12 +130,31 @@ def start_redis_stack(workdir: Path, sims, notes: List[str]) -> Optional[tuple]:
     return redis, stack, time.monotonic() - started
 
 
+def litellm_version(venv: Path) -> str:
+    """The LiteLLM version installed in another virtualenv (read from its metadata, not imported)."""
+    found = sorted(venv.glob("lib/python*/site-packages/litellm-*.dist-info"))
+    if not found:
+        raise ToolkitError(f"--compare-venv {venv}: no LiteLLM installed there: create it with `uv venv` and "
+                           "`uv pip sync` of a requirements.lock")
+    return found[-1].name[len("litellm-"):-len(".dist-info")]
+
+
+def start_compare_stack(venv: Path, workdir: Path, sims) -> tuple:
+    """A 1-worker proxy of this tree run by another virtualenv's Python (another LiteLLM)."""
+    version = litellm_version(venv)
+    started = time.monotonic()
+    stack = start_stack(workdir / "compare-venv", shared_sims=sims, extra_env={"GATEWAY_VENV": str(venv)})
+    return f"proxy, LiteLLM {version}", stack, time.monotonic() - started
+
+
 def measure(stack: Stack, direct: Target, model: str, args, workdir: Path, say) -> dict:
     """Every column, interleaved; the peers and the 2-worker proxy are started here and
     stopped before returning. The bench's own proxy is restarted last."""
     notes: List[str] = []
     say(">> side by side: starting a 2-worker proxy on a real Redis, and the peers")
-    extra = start_redis_stack(workdir, stack.sims, notes)
+    extra = None if getattr(args, "compare_venv", None) else start_redis_stack(workdir, stack.sims, notes)
+    compare = start_compare_stack(Path(args.compare_venv), workdir, stack.sims) if getattr(
+        args, "compare_venv", None) else None
     running, skipped = peer_mod.start_all(args.peers, stack.sims, workdir, say)
     notes += skipped
     columns = [Column("direct", direct, lambda: [stack.sims.process.pid], None, "", ""),
@@ -143,6 +162,9 @@ def measure(stack: Stack, direct: Target, model: str, args, workdir: Path, say) 
                             ("claude-haiku-4-5", "claude-haiku-4-5-20251001"))]
     if extra:
         columns.append(proxy_column("proxy, 2 workers + Redis", extra[1], model, extra[2],
+                                    ("claude-opus-4-1", "claude-opus-4-1-20250805")))
+    if compare:
+        columns.append(proxy_column(compare[0], compare[1], model, compare[2],
                                     ("claude-opus-4-1", "claude-opus-4-1-20250805")))
     columns += [Column(p.name, p.target, p.pids, p.start_s, peer_mod.MODEL, peer_mod.MODEL) for p in running]
     try:
@@ -164,6 +186,8 @@ def measure(stack: Stack, direct: Target, model: str, args, workdir: Path, say) 
         if extra:
             extra[1].stop()
             extra[0].stop()
+        if compare:
+            compare[1].stop()
     return {"columns": columns, "notes": notes, "restart": restart}
 
 
