@@ -12,9 +12,8 @@ RUN = @test -x $(PY) || { echo "error: no $(VENV): run \`make install\`" >&2; ex
 .PHONY: help  ## Show every target with one line of help
 help:
 	@echo "Usage: make <target>"
-	@grep -E '^\.PHONY: [a-z-]+ +## ' $(MAKEFILE_LIST) | \
-		sed -E 's/^\.PHONY: ([a-z-]+) +## (.*)/\1\t\2/' | \
-		awk -F'\t' '{ printf "  %-22s %s\n", $$1, $$2 }'
+	@awk '/^## ---- / { name = $$0; sub(/^## ---- /, "", name); sub(/ -*$$/, "", name); printf "\n%s:\n", name; next } \
+		/^\.PHONY: [a-z-]+ +## / { desc = $$0; sub(/^\.PHONY: [a-z-]+ +## /, "", desc); printf "  %-22s %s\n", $$2, desc }' $(MAKEFILE_LIST)
 
 ## ---- setup ------------------------------------------------------------------
 

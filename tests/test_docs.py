@@ -1,14 +1,34 @@
-"""The README and `make help` tell the same story."""
+"""The README, docs/ and `make help` tell the same story."""
 import re
 import subprocess
 
 from conftest import PROJECT_DIR
 
+# The user's pages: the README links each; other engineers' pages may join them.
+USER_PAGES = ("configuration clients subscription tiers services monitoring performance security "
+              "development").split()
+
+
+def make_help_text():
+    return subprocess.run(["make", "--no-print-directory", "help"], cwd=PROJECT_DIR, capture_output=True,
+                          text=True, check=True).stdout
+
 
 def make_help_targets():
-    out = subprocess.run(["make", "--no-print-directory", "help"], cwd=PROJECT_DIR, capture_output=True,
-                         text=True, check=True).stdout
-    return [line.split()[0] for line in out.splitlines()[1:] if line.strip()]
+    return [line.split()[0] for line in make_help_text().splitlines() if line.startswith("  ")]
+
+
+def docs_text():
+    """README and every page under docs/, as one text."""
+    pages = sorted((PROJECT_DIR / "docs").glob("*.md"))
+    return "\n".join(p.read_text() for p in [PROJECT_DIR / "README.md", *pages])
+
+
+def template_variables():
+    """Every variable .env.template names, set or commented out."""
+    text = (PROJECT_DIR / ".env.template").read_text()
+    return sorted(set(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", text, re.M)) - {"MODEL_GLM_ALIAS",
+                  "MODEL_GLM_UPSTREAM_MODEL", "MODEL_GLM_API_KEY"})
 
 
 def test_every_phony_target_has_one_line_of_help():
@@ -22,6 +42,45 @@ def test_readme_mentions_every_target_and_starts_with_demo_and_check():
     assert missing == []
     first_commands = re.findall(r"^make (\w+)", readme.split("```", 2)[1], re.M)
     assert first_commands == ["demo", "check"]
+
+
+def test_readme_is_short_and_links_every_user_page():
+    readme = (PROJECT_DIR / "README.md").read_text()
+    assert len(readme.splitlines()) <= 200
+    assert [p for p in USER_PAGES if f"(docs/{p}.md)" not in readme] == []
+    assert [p for p in USER_PAGES if not (PROJECT_DIR / "docs" / f"{p}.md").is_file()] == []
+
+
+def test_every_make_target_the_docs_name_exists():
+    """A command in backticks or at the start of a code line; prose ("make sure") is neither."""
+    named = set(re.findall(r"(?:`|^)make ([a-z][a-z-]*[a-z])\b", docs_text(), re.M))
+    assert sorted(named - set(make_help_targets())) == []
+
+
+def test_every_template_variable_is_documented():
+    text = docs_text()
+    assert [v for v in template_variables() if v not in text] == []
+
+
+def test_every_local_link_in_the_docs_points_at_a_file():
+    broken = []
+    for page in [PROJECT_DIR / "README.md", *sorted((PROJECT_DIR / "docs").glob("*.md"))]:
+        for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", page.read_text()):
+            if not (page.parent / target).exists() and not _another_engineers_page(target):
+                broken.append(f"{page.name}: {target}")
+    assert broken == []
+
+
+def _another_engineers_page(target):
+    """Pages other branches write; the README links them before they land."""
+    return target in {f"docs/{n}.md" for n in ("litellm-boundary", "models", "security-local", "parity",
+                                                 "simulators", "web-search", "command")}
+
+
+def test_make_help_prints_the_makefile_sections():
+    sections = re.findall(r"^## ---- (.+?) -*$", (PROJECT_DIR / "Makefile").read_text(), re.M)
+    printed = [line[:-1] for line in make_help_text().splitlines() if line.endswith(":")]
+    assert printed == sections and len(sections) >= 5
 
 
 def test_ci_runs_the_readme_test_command():
