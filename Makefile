@@ -214,8 +214,9 @@ monitoring-native:
 clean:
 	$(RUN) scripts.clean
 
-.PHONY: check  ## Run the test suite (what CI runs)
+.PHONY: check  ## Run the linter and the test suite (what CI runs)
 check: install
+	$(VENV)/bin/ruff check --quiet .
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 .PHONY: check-litellm  ## The tests against another LiteLLM release in a venv of its own: VERSION=1.110.2 [E2E=1]
@@ -223,6 +224,7 @@ check-litellm: install
 	@test -n "$(VERSION)" || { echo "error: name the release: make check-litellm VERSION=1.110.2" >&2; exit 1; }
 	$(RUN) scripts.litellm_try $(VERSION) $(if $(E2E),--e2e)
 
-.PHONY: check-fast  ## The tests that start no proxy or CLI (-m "not e2e"), in well under a minute
+.PHONY: check-fast  ## The linter and the tests that start no proxy or CLI (-m "not e2e")
 check-fast: install
+	$(VENV)/bin/ruff check --quiet .
 	$(PY) -m pytest -m "not e2e" $(PYTEST_ARGS)

@@ -2,7 +2,7 @@
 shell reads, and the block's text (render only; scripts.claude.rcfile writes).
 
 Which variable carries the proxy key, and why ANTHROPIC_AUTH_TOKEN
-(measured with Claude Code 2.1.197 and LiteLLM 1.106.2; tests/test_claude_cli.py
+(measured with Claude Code 2.1.197 and LiteLLM 1.106.2; tests/e2e/test_claude_cli.py
 runs the real CLI through the real proxy):
 - Claude Code sends ANTHROPIC_AUTH_TOKEN as `Authorization: Bearer`, which
   LiteLLM checks before `x-api-key`, so a user's own ANTHROPIC_API_KEY left in

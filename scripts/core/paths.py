@@ -51,10 +51,6 @@ def env_file() -> Path:
     return _from_env("GATEWAY_ENV_FILE", PROJECT_DIR / ".env")
 
 
-def env_template() -> Path:
-    return PROJECT_DIR / ".env.template"
-
-
 def config_file() -> Path:
     return _from_env("GATEWAY_CONFIG", PROJECT_DIR / "config.yaml")
 

@@ -5,6 +5,9 @@ on the config rendered here, written to the state directory (0600), and `make pr
 prints it with secrets masked. Secrets never enter it: credentials are LiteLLM
 `os.environ/VAR` references, resolved by LiteLLM from the proxy's environment.
 
+The toolkit's own hooks (callbacks, custom_auth) are added here, always: config.yaml
+keeps only the user's settings, and removing a line of it cannot turn a policy off.
+
 The rendering is a list of contributors. Each takes the settings and the config as the
 contributors before it left it, and returns its Additions; render() applies them in order.
 A new .env feature is one more contributor (and one more line in CONTRIBUTORS).
@@ -24,6 +27,15 @@ from scripts.core.model_specs import KEYS_VAR, TIERS_VAR, ModelSpec
 from scripts.core.settings import Settings, mask
 from scripts.gateway import shared_state, credential_tiers
 
+# The toolkit's own LiteLLM hooks, in every effective config whatever config.yaml says (one
+# place: deleting a line of config.yaml must not turn a policy off). The fallback policy: a
+# request Anthropic refuses as invalid is answered at once, a failed fallback with its own
+# status (in_proxy/fallback_policy.py); the login watch notes a refused ChatGPT/Copilot login
+# for `make status` (in_proxy/login_watch.py); the master-key check, LiteLLM's custom_auth
+# hook (in_proxy/master_key.py), without which LiteLLM's own check answers 500 without a database.
+TOOLKIT_CALLBACKS = ["scripts.in_proxy.login_watch.watcher", "scripts.in_proxy.fallback_policy.policy"]
+CUSTOM_AUTH = "scripts.in_proxy.master_key.user_api_key_auth"
+TOOLKIT = "the gateway"
 # LiteLLM callbacks the tiers need (see each module): cooldowns for the hops after the first,
 # and which tier answered last (make status).
 TIER_CALLBACKS = ["scripts.in_proxy.chain_cooldown.handler", "scripts.in_proxy.last_answer.handler"]
@@ -48,6 +60,8 @@ class Additions:
     model_info: Dict[str, Dict[str, Any]] = field(default_factory=dict)
     callbacks: List[str] = field(default_factory=list)  # appended to litellm_settings.callbacks
     settings: Dict[str, Dict[str, Any]] = field(default_factory=dict)  # section -> keys set (config.yaml must agree)
+    # How to resolve a disagreement with config.yaml; default: remove the key there or unset `source`
+    fix: Optional[str] = None
 
 
 Contributor = Callable[[Settings, dict], Additions]
@@ -76,6 +90,12 @@ def model_entry(spec: ModelSpec) -> dict:
 def is_openai_compatible_server(spec: ModelSpec) -> bool:
     """openai/ on another server than OpenAI's: DeepSeek, vLLM, an aggregator."""
     return spec.provider == "openai" and bool(spec.api_base) and OPENAI_HOST not in (spec.api_base or "")
+
+
+def toolkit_hooks(settings: Settings, config: dict) -> Additions:
+    """The toolkit's callbacks and custom_auth, independent of config.yaml's lines."""
+    return Additions(TOOLKIT, callbacks=TOOLKIT_CALLBACKS, settings={"general_settings": {"custom_auth": CUSTOM_AUTH}},
+                     fix="remove it from config.yaml: the gateway's master-key check is always on")
 
 
 def env_models(settings: Settings, config: dict) -> Additions:
@@ -140,7 +160,7 @@ def shared_redis(settings: Settings, config: dict) -> Additions:
     return Additions("REDIS_URL", settings=shared_state.redis_settings(settings, config))
 
 
-CONTRIBUTORS: List[Contributor] = [env_models, tiers_after_bedrock, subscription_tiers, shared_redis]
+CONTRIBUTORS: List[Contributor] = [toolkit_hooks, env_models, tiers_after_bedrock, subscription_tiers, shared_redis]
 
 
 def _cooldown_times(config: dict, name: str) -> set:
@@ -179,8 +199,9 @@ def _apply_settings(config: dict, additions: Additions) -> None:
         target = config.setdefault(section, {})
         for key, value in values.items():
             if key in target and target[key] != value:
-                raise ToolkitError(f"config.yaml sets {section}.{key} to {target[key]!r} and {additions.source} "
-                                   f"in .env needs {value!r}: remove it from config.yaml or unset {additions.source}")
+                needs = f"{additions.source} needs" if additions.fix else f"{additions.source} in .env needs"
+                fix = additions.fix or f"remove it from config.yaml or unset {additions.source}"
+                raise ToolkitError(f"config.yaml sets {section}.{key} to {target[key]!r} and {needs} {value!r}: {fix}")
             target[key] = value
 
 

@@ -28,10 +28,10 @@ client's invalid request would look like a broken Bedrock.
 import collections
 
 from fastapi import HTTPException
-from litellm.integrations.custom_logger import CustomLogger
 from prometheus_client import Counter
 
 from scripts.in_proxy.failures import Failure, FallbackSkipped, is_client_error, primary_outcome, status_of
+from scripts.in_proxy.litellm_surface import CustomLogger
 
 MAX_REQUESTS = 1024  # failures remembered; a request needs its own only while it runs
 MAX_DETAIL = 400

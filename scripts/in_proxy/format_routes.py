@@ -1,7 +1,7 @@
 """Ollama's API and Gemini's /v1/ routes, mounted on LiteLLM's own FastAPI app.
 
-scripts/in_proxy/litellm_main.py calls mount() the moment `litellm.proxy.proxy_server`
-has been imported, before uvicorn serves its `app`. Every route here runs LiteLLM's
+scripts/in_proxy/litellm_main.py calls mount() once LiteLLM's CLI has set up
+`litellm.proxy.proxy_server`, before uvicorn serves its `app`. Every route here runs LiteLLM's
 own request path, as its native Gemini routes do: `user_api_key_auth` as the
 dependency, then `ProxyBaseLLMRequestProcessing` with the proxy's `llm_router`,
 hooks and callbacks, so fallbacks, cooldowns, metrics and auth are the ones every
@@ -9,7 +9,8 @@ other route gets. Only the formats at the edges are ours (ollama.py, ollama_repl
 
 Everything LiteLLM is taken from the `server` module handed to mount(), read at
 request time (LiteLLM assigns `llm_router`, `master_key`, ... at start-up); this
-module imports nothing of LiteLLM, so importing it costs nothing before the CLI runs.
+module imports nothing of LiteLLM (litellm_main hands it LiteLLM's HOT_ROUTE_PATHS), so
+its unit tests do not pay for LiteLLM's import.
 """
 import ipaddress
 import json
@@ -17,7 +18,7 @@ import os
 import sys
 import time
 from types import ModuleType
-from typing import Any, Dict, List
+from typing import Any, Collection, Dict, List
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -35,8 +36,8 @@ CREDENTIAL_HEADERS = frozenset({b"authorization", b"x-api-key", b"x-goog-api-key
                                 b"x-litellm-api-key", b"ocp-apim-subscription-key"})
 
 
-def mount(server: ModuleType) -> None:
-    """Add the routes to LiteLLM's app (called once, right after proxy_server's import)."""
+def mount(server: ModuleType, hot_route_paths: Collection[str]) -> None:
+    """Add the routes to LiteLLM's app (called once, before it is served)."""
     add_gemini_routes(server)
     keyless = settings.flag(os.environ.get(settings.OLLAMA_KEYLESS))
     if keyless:
@@ -45,8 +46,7 @@ def mount(server: ModuleType) -> None:
     routes = server.app.router.routes
     # Starlette tries the routes in order (~1,000 here, a regex each): LiteLLM puts its busiest
     # first (route_priority.py); Ollama's go right after them instead of at the very end.
-    from litellm.proxy.route_priority import HOT_ROUTE_PATHS  # loaded already: proxy_server imported it
-    at = next((i for i, r in enumerate(routes) if getattr(r, "path", None) not in HOT_ROUTE_PATHS), len(routes))
+    at = next((i for i, r in enumerate(routes) if getattr(r, "path", None) not in hot_route_paths), len(routes))
     routes[at:at] = ollama_router(server, keyless).routes
 
 

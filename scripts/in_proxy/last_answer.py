@@ -10,11 +10,9 @@ import json
 import time
 from typing import Dict, Optional
 
-from litellm.integrations.custom_logger import CustomLogger
-from litellm.litellm_core_utils.core_helpers import get_litellm_metadata_from_kwargs
-
 from scripts.core import paths
 from scripts.core.files import PRIVATE, write_atomic
+from scripts.in_proxy.litellm_surface import CustomLogger, get_litellm_metadata_from_kwargs
 
 
 def answer_of(kwargs: dict) -> Optional[tuple]:

@@ -14,8 +14,10 @@ request, and the toolkit's extra routes and refusal renderer on LiteLLM's own ap
   Importing them here moves that cost into start-up, where nobody waits on it.
 - The Ollama and Gemini /v1/ routes (format_routes.py), the exception handler of the
   gateway's refusals (refusals.py) and the check that a JSON body is an object
-  (body_shape.py) are added to `litellm.proxy.proxy_server.app` as soon as the CLI
-  imports that module, before it is served; the workers are forked after that.
+  (body_shape.py) are added to `litellm.proxy.proxy_server.app` after LiteLLM's CLI has
+  set it up and returned (--skip_server_startup), before serving.run serves it; the
+  workers are forked after that, so each inherits the extended app (tests/unit/test_serving.py).
+  No import hook is needed: nothing serves the app before run_server returns.
 
 Arguments are LiteLLM's own (`--config`, `--host`, `--port`, `--num_workers`); LiteLLM's
 CLI runs with `--skip_server_startup` (its own flag: every set-up step, then return
@@ -37,22 +39,29 @@ if __name__ == "__main__" and paths.override("GATEWAY_PROXY_LOG"):
 elif __name__ == "__main__":
     faulthandler.enable(all_threads=True)  # a crash's report of every thread, on stderr (the journal)
 
-import boto3  # noqa: E402,F401  (preloaded for the first Bedrock fallback)
-import botocore.auth  # noqa: E402,F401
-import botocore.credentials  # noqa: E402,F401
-from litellm import run_server  # noqa: E402
+import boto3  # noqa: F401  (preloaded for the first Bedrock fallback)
+import botocore.auth
+import botocore.credentials  # noqa: F401
 
-from scripts.in_proxy import body_shape, format_routes, import_hook, refusals, serving  # noqa: E402
+from scripts.in_proxy import body_shape, format_routes, refusals, serving
+from scripts.in_proxy.litellm_surface import (HOT_ROUTE_PATHS, ProxyInitializationHelpers,
+                                              proxy_server, run_server)
 
 
 def extend(server: ModuleType) -> None:
-    """One hook for all: a second hook on the same module would never run."""
-    format_routes.mount(server)
+    """The toolkit's routes and handlers on LiteLLM's app, once its CLI has set it up."""
+    format_routes.mount(server, HOT_ROUTE_PATHS)
     refusals.install(server.app)
     body_shape.install(server.app)
 
 
-import_hook.after_import("litellm.proxy.proxy_server", extend)
+def uvicorn_arguments(host: str, port: int) -> dict:
+    """The arguments LiteLLM's CLI would give uvicorn.run (serving.py adds app and socket)."""
+    args = ProxyInitializationHelpers.get_default_unvicorn_init_args(host=host, port=port)
+    loop = ProxyInitializationHelpers.get_loop_type()
+    if loop:
+        args["loop"] = loop
+    return args
 
 
 def _listen_args(argv: List[str]) -> argparse.Namespace:
@@ -74,7 +83,9 @@ def main(argv: List[str]) -> int:
         # adds up (gateway/process.py sets the path).
         raise SystemExit("--num_workers > 1 needs PROMETHEUS_MULTIPROC_DIR (python -m scripts.proxy sets it)")
     run_server.main(args=[*argv, "--skip_server_startup"], standalone_mode=False)
-    return serving.run(args.host, args.port, args.num_workers)
+    server = proxy_server()
+    extend(server)
+    return serving.run(server.app, uvicorn_arguments(args.host, args.port), args.num_workers)
 
 
 if __name__ == "__main__":

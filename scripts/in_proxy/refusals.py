@@ -11,9 +11,9 @@ from typing import Dict
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from litellm._logging import verbose_proxy_logger, verbose_proxy_stdout_logger
-from litellm.proxy._types import ProxyException
-from litellm.proxy.auth.auth_utils import get_request_route
+
+from scripts.in_proxy.litellm_surface import (ProxyException, get_request_route, verbose_proxy_logger,
+                                              verbose_proxy_stdout_logger)
 
 ANTHROPIC_PREFIXES = ("/v1/messages", "/messages", "/anthropic/")
 GEMINI_MARKERS = (":generateContent", ":streamGenerateContent", ":countTokens", ":embedContent")

@@ -96,19 +96,12 @@ class _Server(uvicorn.Server):
         await super().shutdown(sockets=sockets)
 
 
-def serve(host: str, port: int, proxy_pid: int) -> None:
-    """Run LiteLLM's app (set up already by its CLI) with LiteLLM's Uvicorn arguments on
-    a socket of ours, until SIGTERM/SIGINT: Uvicorn then stops listening, lets the
-    requests in flight finish, and runs LiteLLM's shutdown."""
-    # Imported here: importing this module (tests do) must not cost LiteLLM's 7 s import.
-    from litellm.proxy.proxy_cli import ProxyInitializationHelpers
-
-    args = ProxyInitializationHelpers.get_default_unvicorn_init_args(host=host, port=port)
-    loop = ProxyInitializationHelpers.get_loop_type()
-    if loop:
-        args["loop"] = loop
-    from litellm.proxy.proxy_server import app
-
+def serve(app, uvicorn_args: dict, proxy_pid: int) -> None:
+    """Run LiteLLM's app (set up already by its CLI) with LiteLLM's Uvicorn arguments
+    (host and port among them) on a socket of ours, until SIGTERM/SIGINT: Uvicorn then
+    stops listening, lets the requests in flight finish, and runs LiteLLM's shutdown."""
+    args = dict(uvicorn_args)
+    host, port = args["host"], args["port"]
     args["app"] = gate = ClosingWhenDraining(app)
     sock = listening_socket(host, port)
     server = _Server(uvicorn.Config(**args))
@@ -205,12 +198,11 @@ def clear_metrics_dir() -> None:
             os.unlink(os.path.join(where, name))
 
 
-def run(host: str, port: int, workers: int) -> int:
-    """Serve in this process (1 worker) or in `workers` forked workers."""
+def run(app, uvicorn_args: dict, workers: int) -> int:
+    """Serve `app` in this process (1 worker) or in `workers` forked workers."""
     proxy_pid = os.getpid()
     if workers <= 1:
-        serve(host, port, proxy_pid)
+        serve(app, uvicorn_args, proxy_pid)
         return 0
     clear_metrics_dir()
-    return Workers(workers, lambda: serve(host, port, proxy_pid)).run()
-
+    return Workers(workers, lambda: serve(app, uvicorn_args, proxy_pid)).run()

@@ -199,7 +199,7 @@ class SimulatorThread:
                 loop.run_until_complete(start(self.args))
             self.openai_url = self.args.extra_urls.get("openai", "")  # with openai_port=0
             self.openai = getattr(self.args, "openai_sim", None)
-        except BaseException as exc:  # reported by start()
+        except BaseException as exc:  # noqa: BLE001 (kept: start() raises it in the caller)
             self._error = exc
             self._ready.set()
             return

@@ -5,32 +5,18 @@ service manager replaced by a recording stand-in at its one call site
 import os
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
 import pytest
 from conftest import API_KEY, MASTER_KEY, PROJECT_DIR
+from service_stand_in import STAND_IN
 
 from scripts.core.procs import start_time
 from scripts.service import main as service_main
 from scripts.services import render as service_render
 from scripts.services.render import Context
 
-STAND_IN = textwrap.dedent("""\
-    #!/bin/sh
-    # Records each command (one line, words joined by blanks), fails on request.
-    echo "$*" >> "$STANDIN_RECORD"
-    for word in "$@"; do
-        if [ -n "$STANDIN_FAIL" ] && [ "$word" = "$STANDIN_FAIL" ]; then
-            echo "Failed to connect to bus: No medium found" >&2
-            exit 1
-        fi
-        if [ "$word" = show ]; then
-            echo "$STANDIN_SHOW" | tr ';' '\\n'
-        fi
-    done
-""")
 UID = os.getuid()
 
 
@@ -81,7 +67,7 @@ def golden(platform: str, name: str) -> str:
     """The golden file (rendered for /opt/claude-gateway) with this test's real paths:
     the installed file is compared with it, not with the output of the render() that wrote it."""
     ctx = Context.current()
-    text = (Path(__file__).parent / "golden" / platform / name).read_text()
+    text = (Path(__file__).parent.parent / "golden" / platform / name).read_text()
     for example, real in (("/opt/claude-gateway/.env", ctx.env_file), ("/opt/claude-gateway/config.yaml", ctx.config_file),
                           ("/opt/claude-gateway/state", ctx.state_dir), ("/opt/claude-gateway/logs", ctx.log_dir),
                           ("/opt/claude-gateway/.venv", ctx.venv_dir), ("/opt/claude-gateway", ctx.project_dir)):

@@ -2,7 +2,7 @@
 
 A real child process captures its own fds 1 and 2 (as litellm_main does) and writes past
 the limit several times; the files on disk are checked while it still runs and after it
-exits. The end-to-end rotation under a real proxy is in tests/test_e2e_refusals.py."""
+exits. The end-to-end rotation under a real proxy is in tests/e2e/test_e2e_refusals.py."""
 import os
 import subprocess
 import sys

@@ -1,7 +1,7 @@
 """The rendered service files themselves: golden files for both platforms,
 `systemd-analyze verify` on the systemd units, plistlib on the plists.
 
-After a deliberate template change: GATEWAY_UPDATE_GOLDEN=1 pytest tests/test_service_render.py
+After a deliberate template change: GATEWAY_UPDATE_GOLDEN=1 pytest tests/unit/test_service_render.py
 rewrites tests/golden/, then review the diff.
 """
 import datetime as dt
@@ -19,7 +19,7 @@ from scripts.services import render as service_render
 from scripts.services.platform import LINUX, MACOS
 from scripts.services.render import Context, render
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).parent.parent / "golden"
 EXAMPLE = Context(project_dir=Path("/opt/claude-gateway"), venv_dir=Path("/opt/claude-gateway/.venv"),
                   env_file=Path("/opt/claude-gateway/.env"), config_file=Path("/opt/claude-gateway/config.yaml"),
                   state_dir=Path("/opt/claude-gateway/state"), log_dir=Path("/opt/claude-gateway/logs"))

@@ -1,5 +1,5 @@
 """Which upstream failures the Bedrock fallback is for (scripts/in_proxy/failures.py).
-The behaviour through a real proxy is in tests/test_e2e_refusals.py."""
+The behaviour through a real proxy is in tests/e2e/test_e2e_refusals.py."""
 import pytest
 
 from scripts.in_proxy.failures import Failure, is_client_error, primary_outcome, status_of

@@ -490,7 +490,7 @@ def test_inference_profiles_follow_region_and_paginate(sims, region, prefixes):
 # --- the command --------------------------------------------------------------------------------
 
 def test_cli_ready_line_startup_fault_and_clean_sigterm():
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     proc = subprocess.Popen([sys.executable, "-m", "scripts.simulators", "--anthropic-port", "0",
                              "--bedrock-port", "0", "--anthropic-fault", "429,count=1,retry_after=2"],
                             cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

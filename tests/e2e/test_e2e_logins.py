@@ -22,6 +22,8 @@ import openai
 import pytest
 
 from harness import MASTER_KEY, start_simulators, start_stack
+from conftest import FIXTURE_CONFIG
+
 from scripts.core.http import request
 from scripts.core.paths import PROJECT_DIR
 from scripts.core.procs import free_port
@@ -51,7 +53,7 @@ def world(tmp_path_factory):
                              "--intercept-port", str(ports["intercept"]), "--intercept-dir", str(workdir / "ca")])
     chatgpt, copilot = sims.urls["chatgpt"], sims.urls["copilot"]
     config = workdir / "config.yaml"
-    config.write_text((PROJECT_DIR / "config.yaml").read_text().replace("model_list:\n", LOGIN_MODELS, 1))
+    config.write_text(FIXTURE_CONFIG.read_text().replace("model_list:\n", LOGIN_MODELS, 1))
     extra = {"GATEWAY_CONFIG": str(config), "CHATGPT_API_BASE": chatgpt + "/backend-api/codex",
              "GITHUB_COPILOT_DEVICE_CODE_URL": copilot + "/login/device/code",
              "GITHUB_COPILOT_ACCESS_TOKEN_URL": copilot + "/login/oauth/access_token",

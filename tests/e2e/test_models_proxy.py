@@ -10,9 +10,9 @@ import anthropic
 import pytest
 from harness import start_stack
 from models_workspace import ANTHROPIC_IDS, BEDROCK_IDS, NEW_BEDROCK, NEW_MODEL, outside_managed
+from conftest import FIXTURE_CONFIG
 
 from scripts.core import configfile
-from scripts.core.paths import PROJECT_DIR
 
 pytestmark = pytest.mark.e2e
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.e2e
 def run(tmp_path_factory):
     root = tmp_path_factory.mktemp("models-proxy")
     config = root / "config.yaml"
-    config.write_bytes((PROJECT_DIR / "config.yaml").read_bytes())
+    config.write_bytes(FIXTURE_CONFIG.read_bytes())
     stack = start_stack(root / "stack", extra_env={"GATEWAY_CONFIG": str(config)},
                         sim_args=["--anthropic-models", ",".join(ANTHROPIC_IDS),
                                   "--bedrock-models", ",".join(BEDROCK_IDS)])
@@ -51,7 +51,7 @@ def test_update_asks_for_a_restart_while_the_proxy_runs(run):
     assert update.returncode == 0, update.stderr
     assert "the proxy is running: run `make restart` to serve the new list" in update.stdout
     assert restart is not None and restart.returncode == 0, restart.stderr
-    assert outside_managed(config.read_text()) == outside_managed((PROJECT_DIR / "config.yaml").read_text())
+    assert outside_managed(config.read_text()) == outside_managed(FIXTURE_CONFIG.read_text())
 
 
 def test_new_model_is_served_and_falls_back_to_bedrock(run, client):

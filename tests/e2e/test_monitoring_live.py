@@ -32,6 +32,7 @@ import pytest
 import yaml
 from claude_cli import claude_binary, run_print
 from harness import start_simulators, start_stack
+from conftest import FIXTURE_CONFIG
 
 from scripts.core.http import request
 from scripts.core.paths import PROJECT_DIR
@@ -76,7 +77,7 @@ class Prometheus:
 
 def scrape_ready_config(workdir: Path) -> Path:
     """The project's config.yaml; with metrics auth off added when it is not there yet."""
-    text = (PROJECT_DIR / "config.yaml").read_text()
+    text = FIXTURE_CONFIG.read_text()
     if METRICS_AUTH_OFF not in text:
         callbacks = '  callbacks: ["prometheus"]\n'
         assert callbacks in text, "config.yaml lost litellm_settings.callbacks: [\"prometheus\"]"

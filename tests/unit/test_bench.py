@@ -10,9 +10,10 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURE_CONFIG
 
 from scripts import bench
-from scripts.core import configfile, paths
+from scripts.core import configfile
 from scripts.core.errors import ToolkitError
 from scripts.perf import failover as bench_failover
 from scripts.perf import proc as bench_proc
@@ -59,7 +60,7 @@ def test_direct_bedrock_request_is_signed_and_accepted(sims):
 
 
 def test_failover_models_have_distinct_ids_and_a_bedrock_fallback():
-    config = configfile.load(paths.PROJECT_DIR / "config.yaml")
+    config = configfile.load(FIXTURE_CONFIG)
     pairs = bench_failover.failover_pairs(config, ["claude-sonnet-4-5-20250929"])
     ids = [p.anthropic_id for p in pairs]
     assert len(pairs) >= 5

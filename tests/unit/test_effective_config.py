@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 import yaml
-from conftest import API_KEY, MASTER_KEY, PROJECT_DIR
+from conftest import API_KEY, FIXTURE_CONFIG, MASTER_KEY, PROJECT_DIR
 
 from scripts.core import configfile, paths
 from scripts.core import settings as settings_mod
@@ -27,7 +27,16 @@ TWO_TIERS = {"PROXY_MODEL_KEYS": "gpt5,glm", **GPT5, **GLM, "CLAUDE_FALLBACK_AFT
 
 @pytest.fixture(scope="module")
 def shipped() -> dict:
-    return configfile.load(PROJECT_DIR / "config.yaml").data
+    return configfile.load(FIXTURE_CONFIG).data
+
+
+def with_hooks(config: dict) -> dict:
+    """What toolkit_hooks adds to every config: the gateway's callbacks and custom_auth."""
+    expected = copy.deepcopy(config)
+    litellm = expected.setdefault("litellm_settings", {})
+    litellm["callbacks"] = [*(litellm.get("callbacks") or []), *effective_config.TOOLKIT_CALLBACKS]
+    expected.setdefault("general_settings", {})["custom_auth"] = effective_config.CUSTOM_AUTH
+    return expected
 
 
 def entries(config: dict, name: str) -> list:
@@ -38,8 +47,39 @@ def fallbacks(config: dict) -> dict:
     return {k: v for item in config["router_settings"]["fallbacks"] for k, v in item.items()}
 
 
-def test_without_env_models_the_config_is_config_yaml(shipped):
-    assert render(shipped, Settings({})) == shipped
+def test_without_env_models_the_config_is_config_yaml_plus_the_gateways_hooks(shipped):
+    assert render(shipped, Settings({})) == with_hooks(shipped)
+
+
+@pytest.mark.parametrize("edit", ["no callbacks line", "no litellm_settings", "no general_settings",
+                                  "the hook lines of an older config.yaml"])
+def test_the_gateways_hooks_hold_whatever_config_yaml_says(shipped, edit):
+    """The fallback policy, the login watch and the master-key check are on in every effective
+    config: a user who deletes (or still has) their lines in config.yaml changes nothing."""
+    data = copy.deepcopy(shipped)
+    if edit == "no callbacks line":
+        del data["litellm_settings"]["callbacks"]
+    elif edit == "no litellm_settings":
+        del data["litellm_settings"]
+    elif edit == "no general_settings":
+        del data["general_settings"]
+    else:
+        data["litellm_settings"]["callbacks"] = ["prometheus", *effective_config.TOOLKIT_CALLBACKS]
+        data["general_settings"]["custom_auth"] = effective_config.CUSTOM_AUTH
+    config = render(data, Settings({}))
+    callbacks = config["litellm_settings"]["callbacks"]
+    assert [c for c in callbacks if c in effective_config.TOOLKIT_CALLBACKS] == effective_config.TOOLKIT_CALLBACKS
+    assert config["general_settings"]["custom_auth"] == effective_config.CUSTOM_AUTH
+    assert ("prometheus" in callbacks) == ("litellm_settings" in data and "callbacks" in data["litellm_settings"])
+
+
+def test_another_custom_auth_in_config_yaml_is_refused_with_the_fix(shipped):
+    data = copy.deepcopy(shipped)
+    data["general_settings"]["custom_auth"] = "my_auth.check"
+    with pytest.raises(ToolkitError, match=r"^config.yaml sets general_settings.custom_auth to 'my_auth.check' and "
+                                           r"the gateway needs 'scripts.in_proxy.master_key.user_api_key_auth': "
+                                           r"remove it from config.yaml: the gateway's master-key check is always on$"):
+        render(data, Settings({}))
 
 
 def test_render_never_changes_its_input(shipped):
@@ -88,7 +128,7 @@ def test_cooldowns_give_one_call_per_window_to_every_tier_but_the_last(shipped):
     for entry in config["model_list"]:
         cooldown = (entry.get("model_info") or {}).get("cooldown_time")
         assert cooldown == (0 if entry["model_name"] == "glm-4.6" else None), entry["model_name"]
-    callbacks = shipped["litellm_settings"]["callbacks"]
+    callbacks = [*shipped["litellm_settings"]["callbacks"], *effective_config.TOOLKIT_CALLBACKS]
     assert config["litellm_settings"]["callbacks"] == [*callbacks, *effective_config.TIER_CALLBACKS]
     no_tiers = render(shipped, Settings({"PROXY_MODEL_KEYS": "glm", **GLM}))
     assert entries(no_tiers, "claude-haiku-bedrock")[0]["model_info"] == {"cooldown_time": 0}, \
@@ -159,7 +199,7 @@ def test_includes_stay_beside_config_yaml(env_file, isolated, monkeypatch, shipp
 
 def test_write_is_private_atomic_and_leaves_config_yaml_alone(env_file, isolated):
     env_file(LITELLM_MASTER_KEY=MASTER_KEY, ANTHROPIC_API_KEY=API_KEY, **TWO_TIERS)
-    before = hashlib.sha256((PROJECT_DIR / "config.yaml").read_bytes()).hexdigest()
+    before = hashlib.sha256(paths.config_file().read_bytes()).hexdigest()
     cfg = settings_mod.load()
     target = effective_config.write(cfg)
     assert target == isolated / "state" / "litellm-config.yaml" == paths.effective_config_file()
@@ -168,7 +208,7 @@ def test_write_is_private_atomic_and_leaves_config_yaml_alone(env_file, isolated
     assert text.startswith("# The effective LiteLLM config") and ZAI_SECRET not in text and API_KEY not in text
     assert yaml.safe_load(text) == effective_config.load_and_render(cfg)
     assert os.listdir(target.parent) == ["litellm-config.yaml"]
-    assert hashlib.sha256((PROJECT_DIR / "config.yaml").read_bytes()).hexdigest() == before
+    assert hashlib.sha256(paths.config_file().read_bytes()).hexdigest() == before
 
 
 def make_print_config(env: dict) -> subprocess.CompletedProcess:

@@ -15,6 +15,12 @@ LAYERS = {"core": 0, "sim": 1, "gateway": 1, "observability": 1, "in_proxy": 2, 
           "auth": 3}
 # Only these entry points (and tests) may use the simulators: product commands never do.
 SIM_USERS = {"scripts.demo", "scripts.bench", "scripts.simulators"}
+# Only these entry points import scripts/in_proxy/ (the code that runs LiteLLM): the device
+# logins run LiteLLM's Authenticators in the command's process. The proxy itself is started
+# by module name (`python -m scripts.in_proxy.litellm_main`), never imported.
+IN_PROXY_USERS = {"scripts.login"}
+# The one module that imports LiteLLM (its contract: scripts/in_proxy/litellm_contract.py).
+LITELLM_SURFACE = "scripts.in_proxy.litellm_surface"
 
 
 def module_name(path: Path) -> str:
@@ -81,6 +87,32 @@ def test_no_import_points_up_or_sideways():
         elif high == "sim" and not low and importer not in SIM_USERS:
             wrong.append(f"{importer} -> {imported} (a product command imports the simulators)")
     assert not wrong, "imports that point the wrong way:\n" + "\n".join(wrong)
+
+
+def imported_top_names(path: Path) -> Set[str]:
+    """The first component of every module a file imports (litellm, fastapi, scripts, ...)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_only_the_surface_module_imports_litellm():
+    wrong = sorted(name for name, path in MODULES.items() if "litellm" in imported_top_names(path)
+                   and name != LITELLM_SURFACE)
+    assert not wrong, ("these import LiteLLM; only scripts/in_proxy/litellm_surface.py may (add the name "
+                       "there and to litellm_contract.RELIED):\n" + "\n".join(wrong))
+
+
+def test_outside_in_proxy_only_the_listed_entry_points_import_it():
+    wrong = sorted(f"{importer} -> {imported}" for importer, imported in ((a, b) for a, bs in GRAPH.items() for b in bs)
+                   if package_of(imported) == "in_proxy" and package_of(importer) != "in_proxy"
+                   and importer not in IN_PROXY_USERS)
+    assert not wrong, ("imports of scripts/in_proxy/ from outside it (only entry points that must run LiteLLM "
+                       "code may, listed in IN_PROXY_USERS):\n" + "\n".join(wrong))
 
 
 def test_no_function_level_imports_of_our_modules():

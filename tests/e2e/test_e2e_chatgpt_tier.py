@@ -6,7 +6,7 @@ the anthropic SDK (tool round trip, streamed and not) and the openai SDK.
 
 Tier order for every Claude name: 1 Anthropic, 2 its Bedrock twin, 3 gpt-5.4 (chatgpt/).
 The login happens before the proxy starts: LiteLLM drops a chatgpt/ deployment it cannot
-log in at start. The sign-in host is reached as in tests/test_e2e_logins.py (HTTPS_PROXY +
+log in at start. The sign-in host is reached as in tests/e2e/test_e2e_logins.py (HTTPS_PROXY +
 SSL_CERT_FILE in the calling environment); the backend through CHATGPT_API_BASE in .env.
 Each test uses a Claude model of its own: cooldowns are per deployment.
 """

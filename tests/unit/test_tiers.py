@@ -1,18 +1,23 @@
 """Credential tiers: what config.yaml gains from .env (credential_tiers.py) and the per-request
-decision (credential_routing.py), pure functions on the project's own config.yaml."""
+decision (credential_routing.py), pure functions on the frozen config.yaml (tests/fixtures/)."""
 import copy
 
 import pytest
 import yaml
-from conftest import PROJECT_DIR
+from conftest import FIXTURE_CONFIG
 
 from scripts.core.settings import Settings
-from scripts.gateway import credential_tiers
+from scripts.gateway import credential_tiers, effective_config
 from scripts.in_proxy import credential_routing
 
-CONFIG = yaml.safe_load((PROJECT_DIR / "config.yaml").read_text())
+CONFIG = yaml.safe_load(FIXTURE_CONFIG.read_text())
 KEY, TOKEN = {"ANTHROPIC_API_KEY": "sk-ant-api03-k"}, {"CLAUDE_CODE_OAUTH_TOKEN": "sk-ant-oat01-t"}
 BOTH = {**KEY, **TOKEN}
+
+
+def with_tiers(config: dict, settings: Settings) -> dict:
+    """config.yaml plus the subscription tiers only, as the effective config applies them."""
+    return effective_config.render(config, settings, [effective_config.subscription_tiers])
 
 
 def chains(config: dict) -> dict:
@@ -21,7 +26,7 @@ def chains(config: dict) -> dict:
 
 def test_only_an_api_key_adds_nothing():
     assert credential_tiers.tier_additions(CONFIG, Settings(KEY)) == {"model_list": [], "fallbacks": [], "callbacks": []}
-    assert credential_tiers.with_tiers(CONFIG, Settings(KEY)) == CONFIG
+    assert with_tiers(CONFIG, Settings(KEY)) == CONFIG
 
 
 def test_every_api_key_model_gets_a_subscription_twin_with_the_token_reference():
@@ -41,20 +46,20 @@ def test_every_api_key_model_gets_a_subscription_twin_with_the_token_reference()
 
 
 def test_claude_code_chain_is_subscription_then_api_key_then_bedrock():
-    merged = credential_tiers.with_tiers(CONFIG, Settings(BOTH))
+    merged = with_tiers(CONFIG, Settings(BOTH))
     assert chains(merged)["claude-sonnet-4-5-subscription"] == ["claude-sonnet-4-5", "claude-sonnet-4-5-bedrock"]
     assert chains(merged)["fallback-test-subscription"] == ["fallback-test", "claude-haiku-bedrock"]
     assert chains(merged)["claude-sonnet-4-5"] == ["claude-sonnet-4-5-bedrock"]  # other clients: unchanged
 
 
 def test_with_only_a_token_the_chain_skips_the_api_key():
-    merged = credential_tiers.with_tiers(CONFIG, Settings(TOKEN))
+    merged = with_tiers(CONFIG, Settings(TOKEN))
     assert chains(merged)["claude-opus-4-8-subscription"] == ["claude-opus-4-8-bedrock"]
 
 
 def test_config_yaml_entries_and_settings_are_kept_as_they_are():
     before = copy.deepcopy(CONFIG)
-    merged = credential_tiers.with_tiers(CONFIG, Settings(BOTH))
+    merged = with_tiers(CONFIG, Settings(BOTH))
     assert CONFIG == before, "the input is not modified"
     assert merged["model_list"][:len(CONFIG["model_list"])] == CONFIG["model_list"]
     assert merged["router_settings"]["fallbacks"][:len(CONFIG["router_settings"]["fallbacks"])] == \
@@ -62,7 +67,6 @@ def test_config_yaml_entries_and_settings_are_kept_as_they_are():
     assert {k: v for k, v in merged["router_settings"].items() if k != "fallbacks"} == \
         {k: v for k, v in CONFIG["router_settings"].items() if k != "fallbacks"}
     assert merged["litellm_settings"]["callbacks"] == [*CONFIG["litellm_settings"]["callbacks"], credential_tiers.HOOK]
-    assert credential_tiers.with_tiers(merged, Settings(BOTH))["litellm_settings"]["callbacks"].count(credential_tiers.HOOK) == 1
 
 
 @pytest.mark.parametrize("values, expected", [
@@ -76,7 +80,7 @@ def test_the_paths_in_one_line(values, expected):
 
 # ------------------------------------------------------------------ per-request decision
 def routes(values) -> credential_routing.Routes:
-    merged = credential_tiers.with_tiers(CONFIG, Settings(values))
+    merged = with_tiers(CONFIG, Settings(values))
     return credential_routing.routes_of(merged["model_list"], merged["router_settings"]["fallbacks"],
                                   api_key_tier="ANTHROPIC_API_KEY" in values)
 

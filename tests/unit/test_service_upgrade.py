@@ -21,7 +21,7 @@ from scripts.sim.sandbox import (
     write_env,
 )
 
-GOLDEN = Path(__file__).parent / "golden" / "linux"
+GOLDEN = Path(__file__).parent.parent / "golden" / "linux"
 
 
 def installed_unit(name: str, tmp_path: Path) -> dict:

@@ -19,11 +19,11 @@ from models_workspace import (
     Workspace,
     outside_managed,
 )
+from conftest import FIXTURE_CONFIG
 
 from scripts.catalog import discovery, managed_config
 from scripts.core import configfile
 from scripts.core.errors import ToolkitError
-from scripts.core.paths import PROJECT_DIR
 from scripts.core.procs import free_port
 from scripts.core.settings import Settings
 from scripts.sim.faults import SimControl
@@ -47,7 +47,7 @@ HAND_EDITS = [  # (anchor in the shipped config.yaml, text put right after it)
 
 
 def hand_edited_config() -> str:
-    text = (PROJECT_DIR / "config.yaml").read_text()
+    text = FIXTURE_CONFIG.read_text()
     for anchor, addition in HAND_EDITS:
         assert text.count(anchor) == 1, anchor
         text = text.replace(anchor, anchor + addition)
@@ -188,7 +188,7 @@ def test_dry_run_prints_the_diff_and_writes_nothing(sims, tmp_path):
 
 
 def test_markers_removed_is_one_line_error(sims, tmp_path):
-    text = (PROJECT_DIR / "config.yaml").read_text()
+    text = FIXTURE_CONFIG.read_text()
     work = Workspace(tmp_path / "ws", text.replace("  # <<< managed by make update-models: models <<<\n", ""))
     work.write_env(sims.anthropic_url, sims.bedrock_url)
     result = work.run("update")

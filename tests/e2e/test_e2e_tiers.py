@@ -16,8 +16,8 @@ import yaml
 from claude_cli import run_claude, transcript
 from e2e_clients import CLIENTS, Target
 from harness import start_simulators, start_stack
+from conftest import FIXTURE_CONFIG
 
-from scripts.core.paths import PROJECT_DIR
 from scripts.core.procs import command_line, read_pid
 from scripts.sim.sandbox import ZAI_KEY
 
@@ -37,7 +37,7 @@ def two_tiers(sims) -> dict:
 
 
 def config_digest() -> str:
-    return hashlib.sha256((PROJECT_DIR / "config.yaml").read_bytes()).hexdigest()
+    return hashlib.sha256(FIXTURE_CONFIG.read_bytes()).hexdigest()
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,8 @@
 """More than one process, end to end, with a real redis-server: proxy A with 2 workers and
 proxy B (1 worker, another port) share one Redis and the same simulated upstreams.
 
-- the kernel spreads keep-alive connections over A's workers;
+- the kernel spreads keep-alive connections over A's workers, and each serves the gateway's
+  own routes and refusals (the app is extended before the fork);
 - a rate-limit window costs one primary call across A's workers, and across A and B;
 - a burst at the first 429 costs at most the requests already in flight;
 - /metrics adds up every worker's samples;
@@ -111,6 +112,22 @@ def test_connections_spread_over_the_workers(shared):
     assert result.errors == [] and len(result.latencies) == 320
     used = {pid: proc.cpu_seconds([pid]) - before[pid] for pid in workers}
     assert min(used.values()) > 0.15 * sum(used.values()), f"CPU seconds per worker: {used}"
+
+
+def test_every_worker_serves_the_gateways_routes_and_refusals(shared):
+    """litellm_main extends LiteLLM's app after its set-up and before the fork: each worker
+    has the Ollama routes and the refusal renderer (a worker without them would answer 404
+    and LiteLLM's OpenAI-shaped error). New connections, so the kernel spreads them."""
+    a = shared["a"]
+    before = {pid: proc.cpu_seconds([pid]) for pid in workers_of(a)}
+    for _ in range(24):
+        tags = requests.get(f"{a.base_url}/api/tags", headers={"Authorization": f"Bearer {a.master_key}"},
+                            timeout=30)
+        assert tags.status_code == 200 and "models" in tags.json(), tags.text
+        refused = requests.post(f"{a.base_url}/v1/messages", headers={"x-api-key": "sk-wrong"}, timeout=30,
+                                json={"model": "claude-haiku-4-5", "max_tokens": 8, "messages": []})
+        assert refused.status_code == 401 and refused.json()["type"] == "error", refused.text
+    assert all(proc.cpu_seconds([pid]) - before[pid] > 0 for pid in before), "a worker served nothing"
 
 
 def test_one_primary_call_per_window_across_two_workers(shared):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import FIXTURE_CONFIG
 
 from scripts import monitoring
 from scripts.core.errors import ToolkitError
@@ -41,7 +42,7 @@ def test_native_config_without_the_proxy_job_names_the_fix():
         monitoring_native.render_config("scrape_configs: []\n", "127.0.0.1:47000")
 
 
-def run_monitoring(*args: str, path: str, env_file: Path, config: Path = PROJECT_DIR / "config.yaml"):
+def run_monitoring(*args: str, path: str, env_file: Path, config: Path = FIXTURE_CONFIG):
     return subprocess.run([sys.executable, "-m", "scripts.monitoring", *args], cwd=PROJECT_DIR,
                           capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
                           env={"PATH": path, "GATEWAY_ENV_FILE": str(env_file), "HOME": str(env_file.parent),
