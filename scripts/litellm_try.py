@@ -16,7 +16,6 @@ import argparse
 import os
 import re
 import subprocess
-from pathlib import Path
 from typing import List
 
 from scripts.core import paths
