@@ -39,6 +39,14 @@ TOOLKIT = "the gateway"
 # LiteLLM callbacks the tiers need (see each module): cooldowns for the hops after the first,
 # and which tier answered last (make status).
 TIER_CALLBACKS = ["scripts.in_proxy.chain_cooldown.handler", "scripts.in_proxy.last_answer.handler"]
+# allowed_fails 0 (config.yaml) per failure the upstream caused. Why (LiteLLM 1.108.7, measured by
+# tests/e2e/test_e2e_tiers.py): its cooldown decision no longer cools down a group's only deployment
+# when that group has no fallbacks of its own, unless the router's allowed_fails_policy names the
+# failure's type; a Bedrock twin or a tier is such a group, so without this every request of a
+# window waited for a throttled Bedrock again. A request's own faults (400, content policy) stay out.
+CHAIN_ALLOWED_FAILS = {f"{kind}AllowedFails": 0 for kind in (
+    "RateLimitError", "TimeoutError", "InternalServerError", "ServiceUnavailableError", "BadGatewayError",
+    "AuthenticationError", "NotFoundError")}
 HEADER = ("# The effective LiteLLM config: {config} plus the models and tiers .env defines.\n"
           "# Written by `make up` to {target} on every start; edit config.yaml or .env, not this.\n")
 SECTIONS = ("router_settings", "litellm_settings", "general_settings")
@@ -142,7 +150,8 @@ def tiers_after_bedrock(settings: Settings, config: dict) -> Additions:
     model_info: Dict[str, Dict[str, Any]] = {twin: {"cooldown_time": None} for twin in twins
                                              if _cooldown_times(config, twin) == {0}}
     model_info[aliases[-1]] = {"cooldown_time": 0}
-    return Additions(TIERS_VAR, fallbacks=fallbacks, model_info=model_info, callbacks=TIER_CALLBACKS)
+    return Additions(TIERS_VAR, fallbacks=fallbacks, model_info=model_info, callbacks=TIER_CALLBACKS,
+                     settings={"router_settings": {"allowed_fails_policy": CHAIN_ALLOWED_FAILS}})
 
 
 def subscription_tiers(settings: Settings, config: dict) -> Additions:
