@@ -6,8 +6,9 @@ next to config.yaml when there is one, as a second copy of that module. Everythi
 identity (this exception class, which the app's exception handler matches; the log
 filter) lives here and is imported the normal way, so both copies share it.
 """
+import contextvars
 import logging
-from typing import Dict
+from typing import Dict, Optional
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -19,6 +20,8 @@ ANTHROPIC_PREFIXES = ("/v1/messages", "/messages", "/anthropic/")
 GEMINI_MARKERS = (":generateContent", ":streamGenerateContent", ":countTokens", ":embedContent")
 GEMINI_STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED"}
 MAX_LOGGED_PATH = 120
+# The message of the refusal the current request raised (each request runs in a context of its own)
+_RAISED: "contextvars.ContextVar[Optional[str]]" = contextvars.ContextVar("gateway_refusal", default=None)
 
 
 class GatewayRefusal(ProxyException):
@@ -28,6 +31,7 @@ class GatewayRefusal(ProxyException):
     def __init__(self, status: int, kind: str, message: str):
         super().__init__(message=message, type=kind, param=None, code=status)
         self.status = status
+        _RAISED.set(self.message)
 
 
 def log_refusal(request: Request, route: str, reason: str) -> None:
@@ -60,11 +64,14 @@ def install(app: FastAPI) -> None:
 
 class _DropRelogged(logging.Filter):
     """LiteLLM logs every auth failure again (two lines; with a traceback for other
-    exception types). A refusal is already logged by log_refusal."""
+    exception types). A refusal is already logged by log_refusal. LiteLLM 1.106.2 passes
+    the exception as a log argument; 1.108.7 passes its message (str(e)), so a record is
+    also recognised by an argument equal to the message this request's refusal carried."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args if isinstance(record.args, tuple) else ()
-        return not any(isinstance(arg, GatewayRefusal) for arg in args)
+        raised = _RAISED.get()
+        return not any(isinstance(arg, GatewayRefusal) or (raised is not None and arg == raised) for arg in args)
 
 
 # At import, so it holds in any process that can raise a GatewayRefusal. First in line:
