@@ -19,6 +19,10 @@ cooldown_time, then the answer's retry-after, then router cooldown_time; 0 never
 down) and so are the metrics. The first hop (the requested model) is left to LiteLLM's
 failure callback, mid-stream failures to LiteLLM's policy (it never cools down for them),
 and a deployment already cooling down is not cooled again.
+
+LiteLLM 1.108.7 hands such a hop's group (one deployment, no fallbacks of its own) a cooldown
+only when router_settings.allowed_fails_policy names the failure's type: the effective config
+sets it with the tiers (scripts/gateway/effective_config.py, CHAIN_ALLOWED_FAILS).
 """
 from typing import Optional
 
