@@ -60,12 +60,13 @@ FAULTS = [
     Fault("529", {"mode": "529", "retry_after": W}, W, W, clients=ALWAYS + ("responses-stream",)),
     Fault("500", {"mode": "500", "retry_after": W}, W, W, clients=ALWAYS + ("responses-create",)),
     Fault("503", {"mode": "503", "retry_after": W}, W, W, clients=ALWAYS + ("openai-create",)),
-    # Before any content: LiteLLM still falls back inside the stream, but on /v1/messages a
-    # failure after the 200 never cools the deployment down; on /v1/chat/completions (and
-    # /v1/responses, which LiteLLM serves through it) it sometimes does (cooldown_time).
+    # Before any content: LiteLLM still falls back inside the stream. An overloaded_error event
+    # after the 200 cools the deployment down for cooldown_time on /v1/messages (LiteLLM 1.108.7,
+    # measured: primary calls [1, 0, 0]; 1.106.2 never cooled down there); on
+    # /v1/chat/completions (and /v1/responses, which LiteLLM serves through it) it sometimes does.
     # Without a stream the simulator answers 529 / hangs up.
     Fault("overloaded_error event before content", {"mode": "overloaded_midstream", "after": 0, "delay": 0.3,
-                                                    "retry_after": W}, 0, W,
+                                                    "retry_after": W}, COOLDOWN_TIME, W,
           unsure=("openai-stream", "codex-cli"), clients=ALWAYS + ("openai-stream",)),
     Fault("connection dropped before content", {"mode": "drop_midstream", "after": 0, "delay": 0.3},
           0, COOLDOWN_TIME, unsure=("responses-stream", "codex-cli"), clients=ALWAYS + ("responses-stream",)),
