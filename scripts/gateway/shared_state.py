@@ -36,7 +36,11 @@ def redis_settings(settings: Settings, config: dict) -> Dict[str, Dict[str, Any]
     if clash:
         raise ToolkitError(f"config.yaml sets router_settings.{clash[0]} and .env sets REDIS_URL: "
                            "keep REDIS_URL and remove it from config.yaml")
-    return {"router_settings": {"redis_url": "os.environ/REDIS_URL"}}
+    # LiteLLM 1.108.7 reports its Redis circuit breaker (litellm_redis_circuit_breaker_state,
+    # which `make status` and the alerts read) only from its prometheus_system service logger
+    # (1.106.2: from the Redis cache itself); measured: no gauge on /metrics without it.
+    return {"router_settings": {"redis_url": "os.environ/REDIS_URL"},
+            "litellm_settings": {"service_callback": ["prometheus_system"]}}
 
 
 def proxy_variables(settings: Settings) -> Dict[str, str]:

@@ -51,11 +51,13 @@ def test_redis_contribution_is_a_reference_and_leaves_its_input_alone(env_file):
     config = {"router_settings": {"num_retries": 0, "allowed_fails": 0}}
     before = copy.deepcopy(config)
     sections = shared_state.redis_settings(cfg, config)
-    assert sections == {"router_settings": {"redis_url": "os.environ/REDIS_URL"}}
+    assert sections == {"router_settings": {"redis_url": "os.environ/REDIS_URL"},
+                        "litellm_settings": {"service_callback": ["prometheus_system"]}}
     assert config == before
     rendered = copy.deepcopy(config)
     effective_config.apply(rendered, effective_config.shared_redis(cfg, config))
     assert rendered["router_settings"]["redis_url"] == "os.environ/REDIS_URL"
+    assert rendered["litellm_settings"]["service_callback"] == ["prometheus_system"]
     assert (rendered["router_settings"]["num_retries"], rendered["router_settings"]["allowed_fails"]) == (0, 0)
     assert config == before
     assert shared_state.proxy_variables(cfg)["DEFAULT_COOLDOWN_REDIS_READ_INTERVAL_SECONDS"] == "0.001"
