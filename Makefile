@@ -17,9 +17,9 @@ help:
 
 ## ---- setup ------------------------------------------------------------------
 
-.PHONY: install  ## Create .venv with uv from requirements.lock (no-op when up to date)
+.PHONY: install  ## Create .venv with uv from requirements.lock (no-op when up to date); put `claude-gateway` on PATH
 install:
-	@$(PYTHON) -m scripts.install
+	@$(PYTHON) -m scripts.install $(if $(DRY_RUN),--dry-run)
 
 .PHONY: generate-key  ## Write a new LITELLM_MASTER_KEY into .env (mode 0600)
 generate-key:
@@ -117,34 +117,27 @@ uninstall-sso-refresh:
 sso-refresh-status:
 	$(RUN) scripts.service status sso-refresh
 
-.PHONY: install-all  ## Install everything: venv, service, SSO refresher, Claude Code shell setup
+.PHONY: install-all  ## Install everything: venv, service, SSO refresher, Claude Code shell setup (DRY_RUN=1 previews)
 install-all:
-	@$(MAKE) --no-print-directory install || { echo "error: make install failed: fix the above, then re-run make install-all" >&2; exit 1; }
-	@$(MAKE) --no-print-directory install-service || { echo "error: make install-service failed: fix the above, then re-run make install-all" >&2; exit 1; }
-	@$(MAKE) --no-print-directory install-sso-refresh || { echo "error: make install-sso-refresh failed: fix the above, then re-run make install-all" >&2; exit 1; }
-	@$(MAKE) --no-print-directory configure-claude || { echo "error: make configure-claude failed: fix the above, then re-run make install-all" >&2; exit 1; }
-	@echo ">> all installed: open a new shell, then \`make status\`"
+	@$(PYTHON) -m scripts.install_all install $(if $(DRY_RUN),--dry-run) $(if $(SHELLS),--shells "$(SHELLS)")
 
-.PHONY: uninstall-all  ## Remove services, timers and the Claude Code shell block (keeps .env, config.yaml)
+.PHONY: uninstall-all  ## Stop the proxy; remove services, timers, the shell block and its backups (KEEP_BACKUPS=1 keeps them; keeps .env, config.yaml)
 uninstall-all:
-	-@$(MAKE) --no-print-directory uninstall-service
-	-@$(MAKE) --no-print-directory uninstall-sso-refresh
-	-@$(MAKE) --no-print-directory remove-claude
-	@echo ">> removed services and shell setup; .env and config.yaml are kept"
+	@$(PYTHON) -m scripts.install_all uninstall $(if $(DRY_RUN),--dry-run) $(if $(KEEP_BACKUPS),--keep-backups)
 
 ## ---- Claude Code integration -----------------------------------------
 
 .PHONY: configure-claude  ## Add the proxy block to your shell profile (SHELLS="zsh bash fish" to choose)
 configure-claude:
-	$(RUN) scripts.claude_shell configure $(if $(SHELLS),--shells "$(SHELLS)")
+	$(RUN) scripts.claude_shell configure $(if $(SHELLS),--shells "$(SHELLS)") $(if $(DRY_RUN),--dry-run)
 
 .PHONY: update-claude  ## Rewrite the shell block (after the key or port changed)
 update-claude:
-	$(RUN) scripts.claude_shell update $(if $(SHELLS),--shells "$(SHELLS)")
+	$(RUN) scripts.claude_shell update $(if $(SHELLS),--shells "$(SHELLS)") $(if $(DRY_RUN),--dry-run)
 
 .PHONY: remove-claude  ## Remove the shell block, restoring your profile as it was
 remove-claude:
-	$(RUN) scripts.claude_shell remove $(if $(SHELLS),--shells "$(SHELLS)")
+	$(RUN) scripts.claude_shell remove $(if $(SHELLS),--shells "$(SHELLS)") $(if $(DRY_RUN),--dry-run)
 
 .PHONY: show-claude  ## What is configured where, and what this shell has
 show-claude:
@@ -152,7 +145,7 @@ show-claude:
 
 .PHONY: toggle-claude  ## Switch Claude Code between the proxy and the direct Anthropic API
 toggle-claude:
-	$(RUN) scripts.claude_shell toggle
+	$(RUN) scripts.claude_shell toggle $(if $(DRY_RUN),--dry-run)
 
 .PHONY: test-claude  ## A real request through the proxy the way Claude Code makes it
 test-claude:
@@ -223,6 +216,10 @@ check: install
 check-litellm: install
 	@test -n "$(VERSION)" || { echo "error: name the release: make check-litellm VERSION=1.110.2" >&2; exit 1; }
 	$(RUN) scripts.litellm_try $(VERSION) $(if $(E2E),--e2e)
+
+.PHONY: check-cli-latest  ## The CLI-driven tests against the newest published Claude Code and Codex (own cache; CI keeps the pins)
+check-cli-latest: install
+	$(PY) tests/cli_latest.py $(PYTEST_ARGS)
 
 .PHONY: check-fast  ## The linter and the tests that start no proxy or CLI (-m "not e2e")
 check-fast: install

@@ -144,6 +144,14 @@ check_formats() {
   else fail "Ollama /api/chat fallback: HTTP $STATUS answered by '${answered:-nobody}': $(head -c 300 "$BODY")"; fi
 }
 
+# The key goes only to this user's proxy: scripts/gateway/listener.py checks who listens
+# on the port (another user's server there would otherwise receive it).
+verify_listener() {
+  [ -x .venv/bin/python ] || die "no .venv here: run \`make install\`"
+  GATEWAY_ENV_FILE="$ENV_FILE" .venv/bin/python -m scripts.health verify-listener >/dev/null || exit 2
+}
+
+case "${1:-all}" in health) ;; basic|stream|fallback|formats|all) verify_listener ;; esac
 case "${1:-all}" in
   health) check_health ;;
   basic) check_basic ;;

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List
 
+from scripts.console import completion
 from scripts.core import paths, templates
 from scripts.core.errors import ToolkitError
 from scripts.core.settings import Settings
@@ -104,9 +105,15 @@ def substitutions(cfg: Settings) -> Dict[str, str]:
     }
 
 
+def completion_path(shell: str) -> Path:
+    """The completion script of `claude-gateway` the shell block loads (zsh: a function file on fpath)."""
+    return paths.completion_dir() / shell / completion.file_name(shell)
+
+
 def render(shell: str, cfg: Settings) -> Block:
     template = (TEMPLATE_DIR / f"claude.{shell}").read_text(encoding="utf-8")
-    values = substitutions(cfg)
+    values = {**substitutions(cfg), "COMPLETION": str(completion_path(shell).absolute()),
+              "COMPLETION_DIR": str(completion_path(shell).parent.absolute())}
     filled = {name: quote(shell, value) for name, value in values.items()}
     filled.update(PROJECT_LABEL=values["PROJECT_DIR"], HAIKU_MODEL=HAIKU_MODEL)  # a comment; a plain word
     return Block(shell, rc_path(shell), templates.fill(template, filled, f"claude.{shell}"))

@@ -51,11 +51,12 @@ class TierHooks(CustomLogger):
         self._router: Any = None
 
     def routes(self) -> credential_routing.Routes:
-        """Read from the router once: the model list does not change while the proxy runs."""
+        """Read from the router again only when its model list grew (new_models.py adds
+        the chain of a Claude id config.yaml does not list) or the router was replaced."""
         router = proxy_router()
-        if self._routes is None or self._router is not router:
+        if self._routes is None or self._router != (id(router), len(router.model_list)):
             self._routes = credential_routing.routes_of_router(router)
-            self._router = router
+            self._router = (id(router), len(router.model_list))
         return self._routes
 
     async def async_pre_call_hook(self, user_api_key_dict, cache, data: dict, call_type):

@@ -12,7 +12,6 @@ request time (LiteLLM assigns `llm_router`, `master_key`, ... at start-up); this
 module imports nothing of LiteLLM (litellm_main hands it LiteLLM's HOT_ROUTE_PATHS), so
 its unit tests do not pay for LiteLLM's import.
 """
-import ipaddress
 import json
 import os
 import sys
@@ -25,7 +24,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException  # FastAPI's is a subclass: both are caught
 
-from scripts.core import settings
+from scripts.core import settings, trust
 from scripts.in_proxy import ollama
 from scripts.in_proxy import ollama_replies as replies
 
@@ -106,12 +105,7 @@ def body_is_json(scope: Dict[str, Any]) -> None:
 
 
 def is_loopback(host: str) -> bool:
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    mapped = getattr(address, "ipv4_mapped", None)
-    return address.is_loopback or bool(mapped and mapped.is_loopback)
+    return trust.is_loopback_address(host)
 
 
 def error_response(status: int, message: Any, headers: Any = None) -> JSONResponse:

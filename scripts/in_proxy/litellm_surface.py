@@ -14,7 +14,7 @@ import importlib
 from types import ModuleType
 
 from litellm import run_server
-from litellm._logging import verbose_proxy_logger, verbose_proxy_stdout_logger
+from litellm._logging import verbose_proxy_logger, verbose_proxy_stdout_logger, verbose_router_logger
 from litellm.constants import LITELLM_PROXY_ADMIN_NAME, LITELLM_PROXY_MASTER_KEY_ALIAS
 from litellm.exceptions import MidStreamFallbackError
 from litellm.integrations.custom_logger import CustomLogger
@@ -29,8 +29,11 @@ from litellm.proxy.auth.auth_utils import get_request_route
 from litellm.proxy.common_utils.http_parsing_utils import read_request_body
 from litellm.proxy.proxy_cli import ProxyInitializationHelpers
 from litellm.proxy.route_priority import HOT_ROUTE_PATHS
+from litellm.router import Router
 from litellm.router_utils.cooldown_cache import CooldownCache
 from litellm.router_utils.fallback_event_handlers import _trigger_cooldown_for_failed_deployment
+from litellm.secret_managers.main import get_secret
+from litellm.types.router import Deployment, LiteLLM_Params, holds_secret_pointer
 from litellm.utils import _get_retry_after_from_exception_header
 
 from scripts.in_proxy.litellm_contract import PROXY_SERVER
@@ -40,6 +43,7 @@ __all__ = [
     "run_server",
     "verbose_proxy_logger",
     "verbose_proxy_stdout_logger",
+    "verbose_router_logger",
     "LITELLM_PROXY_ADMIN_NAME",
     "LITELLM_PROXY_MASTER_KEY_ALIAS",
     "MidStreamFallbackError",
@@ -61,6 +65,11 @@ __all__ = [
     "CooldownCache",
     "_trigger_cooldown_for_failed_deployment",
     "_get_retry_after_from_exception_header",
+    "Router",
+    "get_secret",
+    "Deployment",
+    "LiteLLM_Params",
+    "holds_secret_pointer",
 ]
 
 

@@ -22,11 +22,14 @@ import os
 import signal
 import socket
 import sys
+import threading
 import time
 from typing import Callable, Dict
 
+import h11
 import uvicorn
 from prometheus_client import multiprocess
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from scripts.gateway import readiness
 
@@ -35,6 +38,10 @@ from scripts.gateway import readiness
 MIN_WORKER_LIFE = 10.0
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 STARTUP_FAILURE = 3  # uvicorn.run's exit code when the app's start-up fails
+# Seconds a connection may take to send a request's head (line and headers). Uvicorn has no
+# such limit: 1,500 connections that never finished their headers were all still held after
+# 40 s (issue 22). Clients send a head in one write; 10 s is generous on any network.
+HEADER_DEADLINE = 10.0
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -73,6 +80,42 @@ class ClosingWhenDraining:
         await self.app(scope, receive, send_closing)
 
 
+class HeadDeadlineProtocol(H11Protocol):
+    """Uvicorn's h11 protocol, plus a deadline for each request's head (slow-loris). Armed when
+    the connection opens and when the first bytes of a next request arrive, disarmed once
+    the head is complete: an idle keep-alive connection is left to Uvicorn's own timeout."""
+
+    head_timer: "asyncio.TimerHandle | None" = None
+
+    def connection_made(self, transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.conn.their_state is not h11.IDLE:
+            self._disarm()
+        elif self.head_timer is None:
+            self._arm()
+
+    def connection_lost(self, exc) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _arm(self) -> None:
+        self.head_timer = self.loop.call_later(HEADER_DEADLINE, self._head_too_slow)
+
+    def _disarm(self) -> None:
+        if self.head_timer is not None:
+            self.head_timer.cancel()
+            self.head_timer = None
+
+    def _head_too_slow(self) -> None:
+        self.head_timer = None
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            self.transport.close()
+
+
 class _Server(uvicorn.Server):
     """Uvicorn's server that says when it listens (readiness.py) and drains gently."""
 
@@ -103,6 +146,7 @@ def serve(app, uvicorn_args: dict, proxy_pid: int) -> None:
     args = dict(uvicorn_args)
     host, port = args["host"], args["port"]
     args["app"] = gate = ClosingWhenDraining(app)
+    args["http"] = HeadDeadlineProtocol
     sock = listening_socket(host, port)
     server = _Server(uvicorn.Config(**args))
     server.proxy_pid, server.gate = proxy_pid, gate
@@ -121,6 +165,7 @@ class Workers:
         self.stopping = False
 
     def _fork(self) -> None:
+        warn_of_threads()  # at the first forks and at every replacement
         pid = os.fork()
         if pid == 0:
             for sig in STOP_SIGNALS:
@@ -178,6 +223,27 @@ class Workers:
                 continue
             self._fork()
         return code
+
+
+def other_threads() -> int:
+    """Threads of this process besides the calling one, native ones included (/proc on
+    Linux; Python's own count elsewhere)."""
+    try:
+        return len(os.listdir("/proc/self/task")) - 1
+    except OSError:
+        return threading.active_count() - 1
+
+
+def warn_of_threads() -> None:
+    """A fork copies only the forking thread: a lock another thread holds at that moment
+    stays held in the child forever (issue 22: a worker died of a segfault after its
+    sibling was killed, forked from a process whose log thread ran). The log copier is a
+    process (gateway/logpipe.py), so no thread should run here; say so if one does."""
+    count = other_threads()
+    if count:
+        names = ", ".join(t.name for t in threading.enumerate() if t is not threading.current_thread())
+        print(f"gateway: forking workers while {count} other thread(s) run ({names or 'native'}): "
+              "a lock they hold stays held in the workers", file=sys.stderr, flush=True)
 
 
 def _describe(status: int) -> str:

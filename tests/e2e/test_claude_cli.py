@@ -106,7 +106,7 @@ def test_make_test_claude_runs_the_wire_request_and_the_cli(stack, claude):
     (sent,) = [c for c in stack.primary_calls() if c["system_head"] == ["Answer in one word."]]
     assert "claude-code-20250219" not in sent["anthropic_beta"] and "interleaved-thinking-2025-05-14" in sent["anthropic_beta"]
     assert "claude -p (Claude Code 2.1" in cli and "simulated Anthropic" in cli
-    assert cli.endswith(f"the proxy at {stack.base_url} counted 1 request(s) from Claude Code meanwhile")
+    assert cli.endswith(f"the proxy at {stack.base_url} counted 1 /v1/messages request(s) meanwhile (from any client)")
     assert stack.master_key not in done.stdout + done.stderr
 
 
@@ -125,8 +125,8 @@ def test_make_test_claude_fails_when_claude_goes_around_the_proxy(stack, claude,
     assert done.returncode == 1, done.stdout + done.stderr
     assert "claude -p" not in done.stdout  # the wire request's line only
     assert done.stderr.strip() == (f"error: `claude -p` answered, but the proxy at {stack.base_url} counted no "
-                                   "request from Claude Code: something sends it elsewhere (an ANTHROPIC_BASE_URL "
-                                   "in ~/.claude/settings.json?); `make show-claude` shows the routing")
+                                   "/v1/messages request meanwhile: something sends Claude Code elsewhere (an "
+                                   "ANTHROPIC_BASE_URL in ~/.claude/settings.json?); `make show-claude` shows the routing")
     assert [c["status"] for c in stack.primary_calls(MODEL)] == [200]  # it did reach "Anthropic", directly
 
 

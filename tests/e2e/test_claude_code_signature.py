@@ -4,17 +4,19 @@ Anthropic simulator, against the rule the gateway uses to recognise it
 with the recorded values in the message, before the subscription silently stops
 carrying Claude Code's requests.
 
-Recorded from 2.1.197 with `claude -p` (the attribution line's cc_entrypoint is "cli" in
+Recorded from 2.1.337 with `claude -p` (its default model and beta flags per login are in
+tests/claude_code_release.json, checked below; the attribution line's cc_entrypoint is "cli" in
 an interactive session):
-    User-Agent      claude-cli/2.1.197 (external, sdk-cli)
+    User-Agent      claude-cli/2.1.337 (external, sdk-cli)
     x-app           cli
     anthropic-beta  claude-code-20250219,... (plus oauth-2025-04-20 on a subscription login)
-    system[0]       x-anthropic-billing-header: cc_version=2.1.197.123; cc_entrypoint=sdk-cli;
+    system[0]       x-anthropic-billing-header: cc_version=2.1.337.<n>; cc_entrypoint=sdk-cli;
     system[1]       You are a Claude agent, built on Anthropic's Claude Agent SDK.
 """
 import json
 import os
 import subprocess
+from pathlib import Path
 
 import pytest
 from claude_cli import claude_binary, pinned_version
@@ -23,6 +25,7 @@ from conftest_sim import actl, bctl, fresh, sims  # noqa: F401
 from scripts.in_proxy import claude_code
 
 pytestmark = pytest.mark.e2e
+TESTS_DIR = Path(__file__).resolve().parent.parent  # tests/, beside the CLI helpers
 CREDENTIALS = {  # how a user's CLI may authenticate: its subscription, an API key, the shell block's token
     "subscription": {"CLAUDE_CODE_OAUTH_TOKEN": "sk-ant-oat01-signature-0123456789"},
     "api key": {"ANTHROPIC_API_KEY": "sk-ant-api03-signature-0123"},
@@ -58,3 +61,43 @@ def test_the_pinned_cli_is_recognised_by_every_part_of_the_rule(sims, actl, clau
         assert all(parts.values()), f"Claude Code {pinned_version()} ({login}) sent {headers} {body}: {parts}"
         assert record["user_agent"].startswith(f"claude-cli/{pinned_version()} ")
         assert (record["auth_kind"] == "oauth") == (login == "subscription")
+
+
+RELEASE_FILE = TESTS_DIR / "claude_code_release.json"
+
+
+def release_changes(expected: dict, seen: dict) -> list:
+    """What differs, one line each: the default model, beta flags added and gone, per login."""
+    changes = []
+    for login in sorted(set(expected) | set(seen)):
+        was, now = expected.get(login, {}), seen.get(login, {})
+        if was.get("default_model") != now.get("default_model"):
+            changes.append(f"{login}: default model {was.get('default_model')} -> {now.get('default_model')}")
+        added = sorted(set(now.get("betas", [])) - set(was.get("betas", [])))
+        gone = sorted(set(was.get("betas", [])) - set(now.get("betas", [])))
+        if added or gone:
+            changes.append(f"{login}: beta flags added {added}, gone {gone}")
+    return changes
+
+
+def test_the_default_model_and_beta_flags_are_the_recorded_ones(sims, actl, claude, tmp_path):
+    """A release that changes Claude Code's default model or its beta flags fails here, naming
+    each change, before a user meets it: a new default must be served with its chain (the
+    gateway's new-model path, scripts/in_proxy/new_models.py) and new flags must reach both
+    upstreams (or be dropped for Bedrock). Update tests/claude_code_release.json once the
+    e2e tests pass with the new version."""
+    expected = json.loads(RELEASE_FILE.read_text())
+    seen = {}
+    for login in sorted(CREDENTIALS):
+        actl.reset()
+        env = {"HOME": str(tmp_path / login), "PATH": os.environ["PATH"], "ANTHROPIC_BASE_URL": sims.anthropic_url,
+               "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "TERM": "dumb", **CREDENTIALS[login]}
+        subprocess.run([str(claude), "-p", "say hi", "--output-format", "json"], env=env, capture_output=True,
+                       text=True, timeout=180, stdin=subprocess.DEVNULL)
+        calls = [r for r in actl.requests() if r["path"] == "/v1/messages"]
+        assert calls, f"Claude Code {pinned_version()} ({login}) sent no message request"
+        seen[login] = {"default_model": calls[0]["model"],
+                       "betas": sorted({b for r in calls for b in r["anthropic_beta"]})}
+    changes = release_changes(expected["logins"], seen)
+    assert not changes, (f"Claude Code {pinned_version()} differs from {expected['version']} "
+                         f"(tests/claude_code_release.json): " + "; ".join(changes))

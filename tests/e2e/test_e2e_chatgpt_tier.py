@@ -110,7 +110,7 @@ def test_claude_code_reads_a_file_through_the_chatgpt_tier(stack, chatgpt, tmp_p
     model = "claude-sonnet-4-5-20250929"
     (tmp_path / "notes.md").write_text("the word is tangerine\n")
     refuse_claude(stack, chatgpt)
-    events = run_claude(stack, f"Please use the tool Read with file_path={tmp_path}/notes.md", model, tmp_path)
+    events = run_claude(stack, f"Read {tmp_path}/notes.md and tell me what it says.", model, tmp_path)
     seen = calls(stack, chatgpt)
     with capsys.disabled():
         print(f"\nClaude Code, Anthropic 429 + Bedrock ThrottlingException, tier 3 chatgpt/{TIER3}:\n"

@@ -15,7 +15,7 @@ from harness import start_stack
 from scripts.core.paths import PROJECT_DIR
 
 pytestmark = pytest.mark.e2e
-TOOL_PROMPT = "Please use the tool for Paris."
+TOOL_PROMPT = "What is the weather in Paris?"
 
 
 @pytest.fixture(scope="module")
@@ -101,9 +101,9 @@ def test_ollama_tools_round_trip(client, stack, models, mode):
         messages += [asked.message, {"role": "tool", "content": get_weather(**call.function.arguments),
                                      "tool_name": call.function.name}]
         answered = client.chat(model=model, messages=messages, tools=[get_weather])
-    assert (call.function.name, call.function.arguments) == ("get_weather", {"city": "sim"})
+    assert (call.function.name, call.function.arguments) == ("get_weather", {"city": "Paris"})
     streamed_calls = [c for p in streamed for c in p.message.tool_calls or []]
-    assert [(c.function.name, c.function.arguments) for c in streamed_calls] == [("get_weather", {"city": "sim"})]
+    assert [(c.function.name, c.function.arguments) for c in streamed_calls] == [("get_weather", {"city": "Paris"})]
     assert answered.message.content.endswith("Tool result received: sunny")
     assert_answered(stack, models.upstream[model], mode, [answered.message.content], 3)
 
@@ -148,7 +148,7 @@ def test_genai_function_call_round_trip(stack, models, mode, api_version):
         second = client.models.generate_content(
             model=model, config=config,
             contents=[*asked, first.candidates[0].content, types.Content(role="user", parts=[answer])])
-    assert (call.name, call.args) == ("get_weather", {"city": "sim"})
+    assert (call.name, call.args) == ("get_weather", {"city": "Paris"})
     assert "Tool result received" in second.text and "sunny" in second.text
     assert_answered(stack, models.upstream[model], mode, [second.text], 2)
 

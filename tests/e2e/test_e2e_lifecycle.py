@@ -33,6 +33,7 @@ from scripts.sim.sandbox import PYTHON, write_env
 
 pytestmark = pytest.mark.e2e
 COMPLAINT = "AttributeError: 'str' object has no attribute 'items'"
+CHECK_COMPLAINT = COMPLAINT.split(": ", 1)[1]  # as `litellm --validate_config` names it for update-models (no type)
 
 
 @pytest.fixture(scope="module")
@@ -134,9 +135,7 @@ def test_up_with_a_config_litellm_rejects_fails_in_one_line(stack, tmp_path):
 
 
 def test_update_models_checks_with_the_same_litellm_load(tmp_path):
-    # LiteLLM's --validate_config names the error without its type.
-    message = COMPLAINT.split(": ", 1)[1]
-    with pytest.raises(ToolkitError, match=re.escape(f"LiteLLM rejects the updated config ({message})")):
+    with pytest.raises(ToolkitError, match=re.escape(f"LiteLLM rejects the updated config ({CHECK_COMPLAINT})")):
         managed_config.check_with_litellm(rejected_config(tmp_path))
 
 

@@ -110,10 +110,10 @@ def test_format_schema_becomes_structured_output_and_json_adds_no_constraint(htt
 
 
 def test_tools_and_a_tool_result_arrive_as_tool_use_and_tool_result(http, stack, upstream):
-    asked = [{"role": "user", "content": "Please use the tool for Paris."}]
+    asked = [{"role": "user", "content": "What is the weather in Paris?"}]
     first = post(http, "/api/chat", {"model": MODEL, "stream": False, "messages": asked, "tools": [WEATHER]}).json()
     call = first["message"]["tool_calls"][0]
-    assert call["function"] == {"index": 0, "name": "get_weather", "arguments": {"city": "sim"}}
+    assert call["function"] == {"index": 0, "name": "get_weather", "arguments": {"city": "Paris"}}
     assert sent(upstream)["tools"] == ["get_weather"]
     stack.reset()
     history = [*asked, {"role": "assistant", "content": "", "tool_calls": [{"function": call["function"]}]},
@@ -139,7 +139,7 @@ def test_streaming_is_the_default_and_is_ndjson(http, upstream):
 
 def test_requests_are_counted_in_the_proxys_metrics_under_their_route(http, stack):
     def served() -> float:
-        text = http.get("/metrics/").text
+        text = http.get("/metrics/", headers={"Authorization": f"Bearer {stack.master_key}"}).text
         return sum(s.value for s in metrics.parse(text)
                    if s.name == "litellm_proxy_total_requests_metric_total" and s.labels.get("route") == "/api/chat"
                    and s.labels.get("status_code") == "200")

@@ -2,8 +2,9 @@
 
 - a missing or wrong proxy key is a 401 on every route, in the route's API format, saying
   which key to send; it costs no upstream call and one short log line;
-- a JSON body that is not an object is a 400 in the route's format, with or without a key,
-  at the same cost (LiteLLM answered it 500 with a 9.6 KB traceback);
+- a JSON body that is not an object is a 400 in the route's format with the key, a 401 without
+  (the key is checked before the body is read), at the same cost (LiteLLM answered it 500
+  with a 9.6 KB traceback);
 - GET /health (a real request to every model) is refused, `make health` still answers;
 - the proxy log rotates by size while the proxy runs;
 - a request Anthropic refuses as invalid reaches neither Bedrock nor Anthropic again;
@@ -17,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 import anthropic
 import openai
 import pytest
-from harness import MASTER_KEY, start_stack
+from harness import MASTER_KEY, logged_since, start_stack
 
 from scripts.core.http import request
 from scripts.core.procs import read_pid
@@ -105,8 +106,8 @@ def test_a_bad_request_costs_one_short_log_line(stack):
         before, inode = log.stat().st_size, log.stat().st_ino
         for _ in range(20):
             assert send(stack, "POST", "/v1/messages", MESSAGE, headers).status == 401
+        grown = logged_since(log, before, 20)
         assert log.stat().st_ino == inode, "the log rotated during the measurement"
-        grown = log.read_bytes()[before:].decode()
         assert len(grown) / 20 <= 160, f"{case}: {len(grown) / 20:.0f} bytes logged per request:\n{grown[:2000]}"
         assert grown.count("\n") == 20 and "Traceback" not in grown
         assert MASTER_KEY not in grown and "sk-not-the-master-key" not in grown
@@ -124,24 +125,27 @@ def test_a_json_body_that_is_not_an_object_is_a_400_and_one_short_log_line(fresh
     headers = {"x-api-key": MASTER_KEY} if key else {}
     raw = b"null" if body is None else json.dumps(body).encode()
     reply = request("POST", fresh.base_url + path, headers=headers, data=b"  \n" + raw, timeout=30)
-    assert reply.status == 400, reply.body
-    expected = expected_body(api, 400, "invalid_request_error", NOT_AN_OBJECT)
-    if api == "gemini":
-        expected["error"]["status"] = "INVALID_ARGUMENT"
-    assert reply.json() == expected
+    if not key:  # refused before its body is read (scripts/in_proxy/gatekeeper.py)
+        assert reply.status == 401 and reply.json() == expected_body(api, 401, "authentication_error", NO_KEY)
+    else:
+        assert reply.status == 400, reply.body
+        expected = expected_body(api, 400, "invalid_request_error", NOT_AN_OBJECT)
+        if api == "gemini":
+            expected["error"]["status"] = "INVALID_ARGUMENT"
+        assert reply.json() == expected
     assert fresh.sims.anthropic.requests() == [] and fresh.sims.bedrock.requests() == []
+    grown = logged_since(log, before, 1)
     if log.stat().st_ino == inode:  # else the log rotated meanwhile: nothing to compare
-        grown = log.read_bytes()[before:].decode()
         assert grown.count("\n") == 1 and len(grown) <= 200 and "Traceback" not in grown, grown
 
 
-def test_an_object_body_and_a_form_still_reach_litellm(stack):
+def test_an_object_body_still_reaches_litellm_and_an_unserved_form_route_is_a_404(stack):
     ok = request("POST", stack.base_url + "/v1/messages", headers={"x-api-key": MASTER_KEY},
                  data=b"\n " + json.dumps(MESSAGE).encode(), timeout=30)
     assert ok.status == 200, ok.body
     form = request("POST", stack.base_url + "/v1/audio/transcriptions", data=b"[not json]", timeout=30,
                    headers={"x-api-key": MASTER_KEY, "Content-Type": "application/x-www-form-urlencoded"})
-    assert form.status != 400 or NOT_AN_OBJECT not in form.body.decode(), form.body
+    assert form.status == 404 and "not served by the gateway" in form.body.decode(), form.body
 
 
 def test_get_health_is_refused_and_costs_nothing(fresh):
@@ -154,6 +158,9 @@ def test_get_health_is_refused_and_costs_nothing(fresh):
     health = fresh.script("health", "health")
     assert health.returncode == 0, health.stderr
     assert "auth       ok    master key accepted" in health.stdout
+    # the same count of model names as `make status` (tests/test_status.py: 17 and the claude-* route)
+    auth = next(line for line in health.stdout.splitlines() if line.startswith("auth "))
+    assert ": 17 model names and 16 " in auth and auth.endswith(" -bedrock/-subscription twins"), auth
     # make health's own Bedrock check is a ListFoundationModels (no inference), never a model call.
     assert fresh.primary_calls() == [] and fresh.fallback_calls() == []
 
@@ -211,7 +218,11 @@ def test_a_bedrock_503_during_a_cooldown_is_a_503(fresh):
             else:
                 client.messages.create(**{**MESSAGE, "model": model})
         assert raised.value.status_code == 503, (attempt, raised.value)
-        assert "fallback claude-opus-4-1-bedrock failed with HTTP 503" in str(raised.value), attempt
+        said = raised.value.body["error"]["message"] if isinstance(raised.value.body, dict) else ""
+        assert said.startswith("claude-opus-4-1: Anthropic: "), (attempt, said)
+        assert said.endswith("; Bedrock: HTTP 503: Bedrock is unable to process your request."), (attempt, said)
+        if attempt != "the rate-limited call":
+            assert "cooling down until " in said and "after HTTP 429 (no call made)" in said, (attempt, said)
         assert "retry-after" not in raised.value.response.headers, attempt
     chat = openai.OpenAI(api_key=fresh.master_key, base_url=fresh.base_url + "/v1", max_retries=0)
     with pytest.raises(openai.APIStatusError) as raised:

@@ -93,8 +93,15 @@ def report(capsys, phase: str, calls: Dict[str, List[tuple]]) -> None:
               f"Bedrock {len(calls['bedrock'])}")
 
 
+def metrics_text(stack) -> str:
+    reply = request("GET", f"{stack.base_url}/metrics/", timeout=30,
+                    headers={"Authorization": f"Bearer {stack.master_key}"})
+    assert reply.status == 200, reply.body
+    return reply.body.decode()
+
+
 def gauges(stack) -> Dict[str, float]:
-    text = request("GET", f"{stack.base_url}/metrics/", timeout=30).body.decode()
+    text = metrics_text(stack)
     return {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
             if line.startswith("gateway_subscription_")}
 
@@ -218,7 +225,7 @@ def test_with_only_the_token_other_clients_get_bedrock_and_never_cool_the_subscr
     assert (call["auth_kind"], call["status"], call["auth_header"]) == ("oauth", 200, "authorization")
     assert "x-api-key" not in call["headers"]
     report(capsys, "token only: SDK x4 and an OpenAI-format request, then the CLI", tiers_of(stack))
-    cooled = [line for line in request("GET", f"{stack.base_url}/metrics/", timeout=30).body.decode().splitlines()
+    cooled = [line for line in metrics_text(stack).splitlines()
               if line.startswith("litellm_deployment_cooled_down_total")]
     assert cooled == []
 

@@ -139,7 +139,7 @@ def test_claude_code_reads_a_file_through_tier_3(stack, tmp_path, capsys):
     stack.reset()
     stack.sims.anthropic.set_fault("429", retry_after=WINDOW)
     stack.sims.bedrock.set_fault("throttle")
-    events = run_claude(stack, f"Please use the tool Read with file_path={tmp_path}/notes.md", model, tmp_path)
+    events = run_claude(stack, f"Read {tmp_path}/notes.md and tell me what it says.", model, tmp_path)
     with capsys.disabled():
         print(f"\nClaude Code, Anthropic 429 + Bedrock ThrottlingException:\n{transcript(events)}\n{calls(stack)}")
     uses = [b for e in events if e.get("type") == "assistant" for b in e["message"]["content"] if b["type"] == "tool_use"]
@@ -164,3 +164,5 @@ def test_status_says_which_tier_answered_last(stack):
     assert f"claude-sonnet-4-6 by {TIER3} (tier 3" in row, "the last answer for it came from tier 3 again"
     models = next(line for line in status.stdout.splitlines() if line.startswith("models"))
     assert "2 of them from .env" in models
+    line = stack.script("statusline")  # Claude Code's status line: the same tier, from the proxy's record
+    assert line.returncode == 0 and f"· gateway: tier 3 ({TIER3}) since " in line.stdout, line

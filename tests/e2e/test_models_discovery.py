@@ -56,7 +56,7 @@ def hand_edited_config() -> str:
 
 @pytest.fixture(scope="module")
 def sims():
-    """Anthropic and Bedrock both offering a new model, claude-opus-5-20261101; us-east-1
+    """Anthropic and Bedrock both offering a new model, claude-opus-6-20270101; us-east-1
     offers only global. inference profiles."""
     with SimulatorThread(anthropic_models=",".join(ANTHROPIC_IDS), bedrock_models=",".join(BEDROCK_IDS),
                          bedrock_profile_prefixes="us-east-1=global", **SIM_OPTIONS) as running:
@@ -140,7 +140,7 @@ def test_update_rewrites_only_the_managed_parts(updated):
     assert config.fallbacks[NEW_MODEL] == [f"{NEW_MODEL}-bedrock"]
     assert config.deployments[f"{NEW_MODEL}-bedrock"] == [f"bedrock/us.{NEW_BEDROCK}"]
     assert config.deployments["claude-opus"] == [f"anthropic/{NEW_MODEL}"]
-    assert config.deployments["claude-opus-5"] == [f"anthropic/{NEW_MODEL}"]  # the undated alias
+    assert config.deployments["claude-opus-6"] == [f"anthropic/{NEW_MODEL}"]  # the undated alias
     # the user's own claude-sonnet-4-6 wins: no managed duplicate, no managed fallback for it
     assert config.deployments["claude-sonnet-4-6"] == ["anthropic/claude-sonnet-4-6"]
     assert "claude-sonnet-4-6" not in config.fallbacks

@@ -11,7 +11,7 @@ from scripts.core.paths import PROJECT_DIR
 
 SCRIPTS = PROJECT_DIR / "scripts"
 # A package may import itself and the packages of a lower layer, never a higher or equal one.
-LAYERS = {"core": 0, "sim": 1, "gateway": 1, "observability": 1, "in_proxy": 2, "services": 2, "claude": 2, "catalog": 2, "perf": 3,
+LAYERS = {"core": 0, "console": 1, "sim": 1, "gateway": 1, "observability": 1, "in_proxy": 3, "services": 2, "claude": 2, "catalog": 2, "perf": 3,
           "auth": 3}
 # Only these entry points (and tests) may use the simulators: product commands never do.
 SIM_USERS = {"scripts.demo", "scripts.bench", "scripts.simulators"}

@@ -80,8 +80,16 @@ def test_generate_key_changes_only_its_line(env_file, isolated):
     assert lines[0] == f"ANTHROPIC_API_KEY={API_KEY}" and lines[2] == "AWS_PROFILE=dev"
     new_key = lines[1].split("=", 1)[1]
     assert new_key.startswith("sk-") and len(new_key) >= 40 and new_key != "sk-old"
+    assert "clients configured with the old key" in result.stdout
     assert new_key not in result.stdout  # printed masked only
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_generate_key_on_a_fresh_env_mentions_no_old_key(env_file):
+    env_file(ANTHROPIC_API_KEY=API_KEY, LITELLM_MASTER_KEY="")
+    result = run("scripts.keys")
+    assert result.returncode == 0, result.stderr
+    assert "old key" not in result.stdout and "had no LITELLM_MASTER_KEY before" in result.stdout
 
 
 def test_down_when_not_running_is_calm(env_file):
@@ -99,8 +107,15 @@ def test_clean_keeps_env_and_foreign_files(env_file, isolated):
     (isolated / "state" / "proxy.pid").write_text("999999999\n")
     (isolated / "state" / "models-seen.json").write_text("{}")
     (isolated / "state" / "someone-elses.txt").write_text("keep")
+    for name in ("litellm-config.yaml", "last-answers.json", "up.lock"):
+        (isolated / "state" / name).write_text("x")
+    (isolated / "state" / "ready").mkdir()
+    (isolated / "state" / "ready" / "1-2").write_text("listening\n")
+    (isolated / "state" / "auth" / "chatgpt").mkdir(parents=True)
     result = run("scripts.clean")
     assert result.returncode == 0, result.stderr
     assert path.exists() and (isolated / "state" / "someone-elses.txt").read_text() == "keep"
     assert not (isolated / "logs").exists() and not (isolated / "state" / "proxy.pid").exists()
     assert not (isolated / "state" / "models-seen.json").exists()
+    assert sorted(p.name for p in (isolated / "state").iterdir()) == ["auth", "someone-elses.txt"]
+    assert f">> kept {isolated / 'state' / 'auth'}: `make logout" in result.stdout

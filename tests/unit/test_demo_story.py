@@ -7,6 +7,7 @@ from scripts.sim.story import (
     Answer,
     Seen,
     StepFailed,
+    ToolTrip,
     calls,
     error_message,
     judge_cooldown,
@@ -14,6 +15,7 @@ from scripts.sim.story import (
     judge_normal,
     judge_rate_limited,
     judge_recovered,
+    judge_tool_round_trip,
 )
 
 ANTHROPIC = Answer(200, "anthropic/claude-sonnet-4-5-20250929", "Anthropic", 157.0)
@@ -139,3 +141,29 @@ def test_counters_that_disagree_with_the_simulators_fail_the_step(deltas, answer
 ])
 def test_error_message_is_one_short_line(body, message):
     assert error_message(body) == message
+
+
+# The step 7 round trip of a good run: Bedrock's tool_use, the demo's echo, Bedrock's answer.
+CALL = {"name": "Bash", "input": {"command": "echo pong"}}
+ANSWER = "Hello from simulated Bedrock (model us.anthropic.claude-sonnet-4-5-20250929-v1:0). Tool result received: pong\n"
+
+
+def test_a_tool_round_trip_is_shown_from_the_call_the_output_and_the_answer():
+    lines = judge_tool_round_trip(ToolTrip(BEDROCK, CALL, "pong\n", BEDROCK, ANSWER), Seen([429], [200, 200]),
+                                  "echo pong")
+    assert lines[0] == 'Bedrock asked for the tool Bash with {"command": "echo pong"}'
+    assert lines[1] == "the client ran it: 'pong'" and "Tool result received: pong" in lines[2]
+    assert lines[3] == "Anthropic saw 1 call (429), Bedrock saw 2 calls (200, 200)"
+
+
+@pytest.mark.parametrize("trip, seen, reason", [
+    (ToolTrip(BEDROCK, {}, "", BEDROCK, "Hello. This is a deterministic reply"), Seen([429], [200]),
+     "Bedrock asked for no tool"),
+    (ToolTrip(BEDROCK, CALL, "pong\n", BEDROCK, "Hello. Tool result received: "), Seen([429], [200, 200]),
+     "the answer does not quote the tool's output 'pong'"),
+    (ToolTrip(BEDROCK, CALL, "pong\n", ANTHROPIC, ANSWER), Seen([429, 200], [200]),
+     "answered by anthropic/claude-sonnet-4-5-20250929, not Bedrock"),
+])
+def test_a_tool_round_trip_fails_with_what_happened(trip, seen, reason):
+    with pytest.raises(StepFailed, match=reason.replace("(", r"\(").replace(")", r"\)")):
+        judge_tool_round_trip(trip, seen, "echo pong")

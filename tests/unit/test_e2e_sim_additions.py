@@ -69,13 +69,32 @@ def test_bedrock_takes_output_config_only_where_the_model_does(sims):
             _invoke(sims, model_id, output_config=config)
 
 
-def test_mid_conversation_system_turns(claude, sims):
+@pytest.fixture
+def beta_required(sims):
+    """The switch of sim/messages.py's MID_SYSTEM_SINCE (the sources disagree): the beta required."""
+    sims.anthropic.mid_system_beta_required = True
+    yield
+    sims.anthropic.mid_system_beta_required = False
+
+
+@pytest.mark.parametrize("model", ["claude-opus-4-8", "claude-sonnet-5", "claude-opus-5-5"])
+def test_mid_conversation_system_turns_need_no_beta_as_anthropic_documents(claude, model):
+    for headers in ({}, {"anthropic-beta": MID_SYSTEM}):
+        reply = claude.messages.create(model=model, max_tokens=50, messages=REMINDER, extra_headers=headers)
+        assert reply.stop_reason == "end_turn"
+
+
+def test_mid_conversation_system_turns_with_the_beta_required(claude, beta_required):
     newest = claude.messages.create(model="claude-opus-4-8", max_tokens=50, messages=REMINDER,
                                     extra_headers={"anthropic-beta": MID_SYSTEM})
     assert newest.stop_reason == "end_turn"
-    for model, headers in [("claude-opus-4-8", {}), (MODEL, {"anthropic-beta": MID_SYSTEM})]:
-        with pytest.raises(anthropic.BadRequestError, match="messages.1.role"):
-            claude.messages.create(model=model, max_tokens=10, messages=REMINDER, extra_headers=headers)
+    with pytest.raises(anthropic.BadRequestError, match="messages.1.role"):
+        claude.messages.create(model="claude-opus-4-8", max_tokens=10, messages=REMINDER)
+
+
+def test_mid_conversation_system_turns(claude, sims):
+    with pytest.raises(anthropic.BadRequestError, match="messages.1.role"):
+        claude.messages.create(model=MODEL, max_tokens=10, messages=REMINDER, extra_headers={"anthropic-beta": MID_SYSTEM})
     reply = json.loads(_invoke(sims, "us.anthropic.claude-opus-4-8", messages=REMINDER)["body"].read())
     assert reply["stop_reason"] == "end_turn"
     with pytest.raises(boto(sims).exceptions.ValidationException, match="messages.1.role"):

@@ -47,8 +47,21 @@ def fallbacks(config: dict) -> dict:
     return {k: v for item in config["router_settings"]["fallbacks"] for k, v in item.items()}
 
 
+# Always added after the gateway's hooks and new_models.py's: the web search guard (no provider
+# in .env) and the fallback callbacks with their retry policy.
+ALWAYS = ["scripts.in_proxy.web_search_guard.guard", *effective_config.FALLBACK_CALLBACKS]
+
+
 def test_without_env_models_the_config_is_config_yaml_plus_the_gateways_hooks(shipped):
-    assert render(shipped, Settings({})) == with_hooks(shipped)
+    expected = with_hooks(shipped)
+    # plus the hook that gives a Claude id config.yaml does not list its chain (new_models.py)
+    expected["litellm_settings"]["callbacks"] += [effective_config.NEW_MODELS_HOOK, *ALWAYS]
+    config = render(shipped, Settings({}))
+    policy = config["router_settings"].pop("model_group_retry_policy")
+    assert policy["claude-opus-4-7-bedrock"] == {"BadRequestErrorRetries": 1}
+    assert all("bedrock" in name for name in policy), policy
+    assert "claude-opus-4-7" not in policy, "never the primary: its 400 is the client's"
+    assert config == expected
 
 
 @pytest.mark.parametrize("edit", ["no callbacks line", "no litellm_settings", "no general_settings",
@@ -71,6 +84,12 @@ def test_the_gateways_hooks_hold_whatever_config_yaml_says(shipped, edit):
     assert [c for c in callbacks if c in effective_config.TOOLKIT_CALLBACKS] == effective_config.TOOLKIT_CALLBACKS
     assert config["general_settings"]["custom_auth"] == effective_config.CUSTOM_AUTH
     assert ("prometheus" in callbacks) == ("litellm_settings" in data and "callbacks" in data["litellm_settings"])
+
+
+def test_a_section_that_is_no_mapping_is_left_for_litellm_to_name(shipped):
+    data = {**copy.deepcopy(shipped), "litellm_settings": "oops", "general_settings": ["x"]}
+    config = render(data, Settings({}))
+    assert config["litellm_settings"] == "oops" and config["general_settings"] == ["x"]
 
 
 def test_another_custom_auth_in_config_yaml_is_refused_with_the_fix(shipped):
@@ -128,12 +147,21 @@ def test_cooldowns_give_one_call_per_window_to_every_tier_but_the_last(shipped):
     for entry in config["model_list"]:
         cooldown = (entry.get("model_info") or {}).get("cooldown_time")
         assert cooldown == (0 if entry["model_name"] == "glm-4.6" else None), entry["model_name"]
-    callbacks = [*shipped["litellm_settings"]["callbacks"], *effective_config.TOOLKIT_CALLBACKS]
-    assert config["litellm_settings"]["callbacks"] == [*callbacks, *effective_config.TIER_CALLBACKS]
+    callbacks = [*shipped["litellm_settings"]["callbacks"], *effective_config.TOOLKIT_CALLBACKS,
+                 effective_config.NEW_MODELS_HOOK]
+    assert config["litellm_settings"]["callbacks"] == [
+        *callbacks, *(c for c in effective_config.TIER_CALLBACKS if c not in callbacks), *ALWAYS]
     no_tiers = render(shipped, Settings({"PROXY_MODEL_KEYS": "glm", **GLM}))
     assert entries(no_tiers, "claude-haiku-bedrock")[0]["model_info"] == {"cooldown_time": 0}, \
         "without tiers Bedrock stays the last resort"
-    assert no_tiers["litellm_settings"]["callbacks"] == callbacks
+    assert no_tiers["litellm_settings"]["callbacks"] == [*callbacks, *ALWAYS]
+
+
+def test_each_tier_after_bedrock_carries_its_number_for_the_status_line(shipped):
+    config = render(shipped, Settings(TWO_TIERS))
+    numbers = {entry["model_name"]: entry["model_info"].get(effective_config.TIER_NUMBER_INFO)
+               for entry in config["model_list"] if entry["model_name"] in ("gpt-5", "glm-4.6")}
+    assert numbers == {"gpt-5": 3, "glm-4.6": 4}, "numbered as make status numbers a chain: 1 Anthropic, 2 Bedrock"
 
 
 def test_a_cooldown_the_user_chose_is_kept(shipped):

@@ -2,7 +2,8 @@
 The behaviour through a real proxy is in tests/e2e/test_e2e_refusals.py."""
 import pytest
 
-from scripts.in_proxy.failures import Failure, is_client_error, primary_outcome, status_of
+from scripts.in_proxy.failures import (Failure, chain_message, cooldown_text, is_client_error, is_unknown_model,
+                                       status_of, unknown_model_message)
 
 CREDIT = ("litellm.BadRequestError: AnthropicException - {\"type\":\"error\",\"error\":{\"type\":"
           "\"invalid_request_error\",\"message\":\"Your credit balance is too low to access the Anthropic API. "
@@ -31,12 +32,37 @@ class Refused(Exception):
     status_code = 503
 
 
-class Cooling(Exception):
-    cooldown_time = 12.0
-
-
-def test_what_the_client_is_told_about_the_primary():
+def test_status_of_reads_only_an_integer_status():
     assert status_of(Refused()) == 503 and status_of(ValueError()) is None
-    assert primary_outcome(Refused()) == "answered HTTP 503"
-    assert primary_outcome(Cooling()) == "was cooling down after a rate limit"
-    assert primary_outcome(ValueError()) == "failed"
+
+
+DNS = ("litellm.APIConnectionError: AnthropicException - [Errno -2] Name or service not known "
+       "(https://api.anthropic.com/v1/messages)")
+PROFILE = "litellm.APIConnectionError: BedrockException - The config profile (dev-sso) could not be found"
+
+
+def test_the_chain_names_each_attempt_its_cause_and_the_fix():
+    attempts = [Failure(None, 0, "claude-haiku", DNS, "anthropic/claude-haiku-4-5"),
+                Failure(None, 1, "claude-haiku-bedrock", PROFILE, "bedrock/us.anthropic.claude-haiku-4-5")]
+    assert chain_message("claude-haiku", attempts) == (
+        "claude-haiku: Anthropic: cannot resolve api.anthropic.com; Bedrock: AWS profile dev-sso not found: "
+        "fix AWS_PROFILE in .env (or `aws configure sso --profile dev-sso`)")
+
+
+def test_an_unknown_cause_keeps_the_upstreams_words_on_one_line():
+    busy = Failure(503, 1, "claude-opus-bedrock", "litellm.ServiceUnavailableError: BedrockException - "
+                   "{\"message\":\n \"Bedrock is unable to process your request.\"}", "bedrock/x")
+    cooling = cooldown_text("Anthropic", 0.0, "429", whole=False)
+    assert chain_message("claude-opus", [busy], cooling) == (
+        "claude-opus: Anthropic: cooling down after HTTP 429 (no call made); "
+        "Bedrock: HTTP 503: Bedrock is unable to process your request.")
+
+
+def test_the_gateways_words_for_a_cooldown_and_an_unknown_model():
+    assert cooldown_text("claude-3-haiku", None, "429", whole=True) == (
+        "all deployments of claude-3-haiku cool down after HTTP 429 (no call made): try again then")
+    assert "until " in cooldown_text("x", 1.7e9, None, whole=True)
+    assert unknown_model_message("nonexistent") == (
+        "unknown model 'nonexistent': `make models` lists the names this proxy serves")
+    assert is_unknown_model("litellm.BadRequestError: You passed in model=x. There are no healthy deployments for "
+                            "this model")

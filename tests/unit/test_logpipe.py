@@ -122,7 +122,7 @@ CRASHING_CHILD = textwrap.dedent("""
     logpipe.capture(Path(sys.argv[1]), int(sys.argv[2]))
     for i in range(300):  # past several rotations
         print(f"stdout line {i:04d} " + "." * 60, flush=True)
-    threading.Event().wait(0.5)  # the copying thread catches up
+    threading.Event().wait(0.5)  # the copier catches up
     def read_address_three():
         ctypes.string_at(3)  # a segfault, as a broken C extension would cause
     read_address_three()
@@ -130,7 +130,9 @@ CRASHING_CHILD = textwrap.dedent("""
 
 
 def test_a_crash_of_the_interpreter_leaves_its_report_in_the_current_log(tmp_path):
-    """The copying thread dies with the process, so the fault handler writes to the file itself."""
+    """The copier is a process of its own: it outlives the crash and writes the fault
+    handler's report (subprocess.run returns once the copier, which holds the child's
+    original stdout and stderr, has exited)."""
     log = tmp_path / "logs" / "proxy.log"
     done = subprocess.run([sys.executable, "-c", CRASHING_CHILD, str(log), str(LIMIT)], cwd=PROJECT_DIR,
                           capture_output=True, timeout=30)

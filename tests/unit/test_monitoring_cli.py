@@ -17,6 +17,7 @@ from scripts.core.errors import ToolkitError
 from scripts.core.paths import PROJECT_DIR
 from scripts.core.procs import free_port
 from scripts.core.settings import Settings
+from scripts.core import settings as settings_mod
 from scripts.observability import prometheus as monitoring_native
 
 COMPOSE = PROJECT_DIR / "monitoring" / "docker-compose.yml"
@@ -25,16 +26,25 @@ needs_compose = pytest.mark.skipif(shutil.which("docker-compose") is None,
                                    reason="needs docker-compose (Debian package `docker-compose`)")
 
 
-def test_native_config_only_rewrites_the_target_and_intervals():
+def test_native_config_only_rewrites_the_target_key_file_and_intervals(tmp_path):
     original = yaml.safe_load(PROMETHEUS_YML.read_text())
-    text = monitoring_native.render_config(PROMETHEUS_YML.read_text(), "127.0.0.1:47555", "1s")
+    text = monitoring_native.render_config(PROMETHEUS_YML.read_text(), "127.0.0.1:47555", "1s", tmp_path / "key")
     rendered = yaml.safe_load(text)
     assert text.startswith("# Written by `make monitoring-native`")
     assert rendered["scrape_configs"][0]["static_configs"] == [{"targets": ["127.0.0.1:47555"]}]
+    assert rendered["scrape_configs"][0]["authorization"] == {"type": "Bearer", "credentials_file": str(tmp_path / "key")}
     assert rendered["global"] == {"scrape_interval": "1s", "evaluation_interval": "1s"}
-    rendered["scrape_configs"][0]["static_configs"] = original["scrape_configs"][0]["static_configs"]
+    for key in ("static_configs", "authorization"):
+        rendered["scrape_configs"][0][key] = original["scrape_configs"][0][key]
     rendered["global"] = original["global"]
     assert rendered == original
+
+
+def test_the_scrape_key_file_is_private_and_needs_a_master_key(tmp_path):
+    path = monitoring_native.write_key_file(settings_mod.Settings({"LITELLM_MASTER_KEY": "sk-" + "k" * 40}), tmp_path)
+    assert path.read_text() == "sk-" + "k" * 40 and path.stat().st_mode & 0o777 == 0o600
+    with pytest.raises(ToolkitError, match="make generate-key"):
+        monitoring_native.write_key_file(settings_mod.Settings({}), tmp_path)
 
 
 def test_native_config_without_the_proxy_job_names_the_fix():
@@ -174,7 +184,8 @@ def fake_docker_bin(tmp_path: Path, engine_os: str) -> Path:
     bin_dir.mkdir()
     (bin_dir / "docker").write_text(f'#!/bin/sh\n[ "$1" = info ] && {{ echo "{engine_os}"; exit 0; }}\nexit 1\n')
     (bin_dir / "docker-compose").write_text(
-        f'#!/bin/sh\necho "$* password=$GRAFANA_ADMIN_PASSWORD" > {tmp_path}/compose-call\nexit 3\n')
+        f'#!/bin/sh\necho "$* password=$GRAFANA_ADMIN_PASSWORD" > {tmp_path}/compose-call\n'
+        f'echo "$GATEWAY_SCRAPE_KEY_FILE" > {tmp_path}/compose-key-file\nexit 3\n')
     for tool in bin_dir.iterdir():
         tool.chmod(0o755)
     return bin_dir
@@ -184,10 +195,13 @@ def fake_docker_bin(tmp_path: Path, engine_os: str) -> Path:
                                                 ("Docker Desktop", "bridge")])
 def test_up_hands_compose_the_profile_and_password_and_reports_its_failure(engine_os, profile, env_file, tmp_path):
     bin_dir = fake_docker_bin(tmp_path, engine_os)
+    master_key = "sk-" + "m" * 40
     result = run_monitoring("up", path=f"{bin_dir}:/usr/bin:/bin",
-                            env_file=env_file(GRAFANA_ADMIN_PASSWORD="pw-for-compose"))
+                            env_file=env_file(GRAFANA_ADMIN_PASSWORD="pw-for-compose", LITELLM_MASTER_KEY=master_key))
     assert_one_line_error(result, "docker compose up failed", "make monitoring")
     call = (tmp_path / "compose-call").read_text().split()
     expected = ["-p", monitoring.PROJECT, "-f", str(COMPOSE), "--profile", profile, "up", "-d"]
     assert call == expected + ["password=pw-for-compose"]
-    assert "pw-for-compose" not in result.stdout + result.stderr
+    assert "pw-for-compose" not in result.stdout + result.stderr and master_key not in result.stdout + result.stderr
+    key_file = Path((tmp_path / "compose-key-file").read_text().strip())  # Prometheus' credentials_file
+    assert key_file.read_text() == master_key and key_file.stat().st_mode & 0o777 == 0o600

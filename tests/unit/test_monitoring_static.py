@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -30,10 +31,16 @@ needs_promtool = pytest.mark.skipif(shutil.which("promtool") is None,
                                     reason="needs promtool (Debian package `prometheus`)")
 
 
+SCRAPE_KEY = Path(tempfile.mkdtemp()) / "proxy-key"  # what `make monitoring` writes and passes
+SCRAPE_KEY.write_text("sk-test")
+SCRAPE_KEY.chmod(0o600)
+
+
 @functools.lru_cache(maxsize=None)
 def compose_config(profile: str, grafana_password: str = "") -> dict:
     """`docker-compose config`: the file as compose reads it, variables filled in (read-only: shared)."""
-    env = {"PATH": "/usr/bin:/bin", **({"GRAFANA_ADMIN_PASSWORD": grafana_password} if grafana_password else {})}
+    env = {"PATH": "/usr/bin:/bin", "GATEWAY_SCRAPE_KEY_FILE": str(SCRAPE_KEY),
+           **({"GRAFANA_ADMIN_PASSWORD": grafana_password} if grafana_password else {})}
     result = subprocess.run(["docker-compose", "-f", str(COMPOSE), "-p", "check", "--profile", profile, "config"],
                             capture_output=True, text=True, env=env, timeout=60)
     assert result.returncode == 0, result.stderr
@@ -111,10 +118,19 @@ def test_grafana_loads_the_provisioning_and_dashboards_the_files_name():
 
 # ---------------------------------------------------------------- Prometheus
 @needs_promtool
-@pytest.mark.parametrize("check", [["check", "config", "prometheus.yml"], ["check", "rules", "alerts.yml"],
-                                   ["test", "rules", "alerts_test.yml"]], ids=" ".join)
+@pytest.mark.parametrize("check", [["check", "config", "--syntax-only", "prometheus.yml"],  # its key file: in the container
+                                   ["check", "rules", "alerts.yml"], ["test", "rules", "alerts_test.yml"]], ids=" ".join)
 def test_promtool(check):
     result = subprocess.run(["promtool", *check], cwd=PROMETHEUS, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@needs_promtool
+def test_promtool_accepts_the_native_copy_with_its_key_file(tmp_path):
+    rendered = monitoring_native.render_config((PROMETHEUS / "prometheus.yml").read_text(), "127.0.0.1:47000",
+                                               key_file=SCRAPE_KEY)
+    config = monitoring_native.write_config(rendered, tmp_path)
+    result = subprocess.run(["promtool", "check", "config", str(config)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -146,6 +162,24 @@ def test_prometheus_scrapes_the_proxy_metrics_path_with_its_trailing_slash():
     assert job["static_configs"] == [{"targets": [f"host.docker.internal:{monitoring.SCRAPED_PORT}"]}]
     assert config["global"]["scrape_interval"] == "15s"
     assert config["rule_files"] == ["alerts.yml"]
+
+
+@needs_compose
+@pytest.mark.parametrize("profile", monitoring.PROFILES)
+def test_prometheus_sends_the_proxy_key_from_the_file_make_monitoring_mounts(profile):
+    config = yaml.safe_load((PROMETHEUS / "prometheus.yml").read_text())
+    (job,) = [job for job in config["scrape_configs"] if job["job_name"] == monitoring_native.JOB]
+    assert job["authorization"] == {"type": "Bearer", "credentials_file": "/etc/prometheus/proxy-key"}
+    (prometheus,) = [svc for name, svc in services_of(compose_config(profile), profile).items()
+                     if name.startswith("prometheus")]
+    assert f"{SCRAPE_KEY}:/etc/prometheus/proxy-key:ro" in prometheus["volumes"]
+
+
+@needs_compose
+def test_compose_without_the_key_file_names_the_fix():
+    result = subprocess.run(["docker-compose", "-f", str(COMPOSE), "-p", "check", "--profile", "bridge", "config"],
+                            capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"}, timeout=60)
+    assert result.returncode != 0 and "run make monitoring" in result.stderr
 
 
 # ---------------------------------------------------------------- Grafana

@@ -260,15 +260,14 @@ def test_make_uninstall_all_keeps_env_and_config(manager, dotenv, service, tmp_p
     manager()
     result = make("uninstall-all")
     assert result.returncode == 0, result.stderr
-    assert list(unit_dir().iterdir()) == []
+    assert not unit_dir().exists()  # emptied, then removed with its parent
     assert manager()[:2] == ["systemctl --user disable --now claude-gateway.service", "systemctl --user daemon-reload"]
     assert {path: path.read_bytes() for path in kept} == kept
 
 
-def test_install_stops_the_proxy_make_up_started(service, manager, dotenv, isolated):
-    """The service needs the port: the proxy `make up` started (a stand-in process
-    named like it, recorded in the pid file with its start time) is stopped right
-    before the service starts."""
+def stand_in_proxy(isolated: Path):
+    """A process named like the proxy `make up` starts, recorded in the pid file with
+    its start time: (the process, the pid file)."""
     stray = subprocess.Popen(["bash", "-c", "exec -a 'python -m scripts.in_proxy.litellm_main' sleep 60"],
                              start_new_session=True)
     deadline = time.monotonic() + 5
@@ -276,8 +275,16 @@ def test_install_stops_the_proxy_make_up_started(service, manager, dotenv, isola
         assert time.monotonic() < deadline
         time.sleep(0.05)
     pid_file = isolated / "state" / "proxy.pid"
-    pid_file.parent.mkdir()
+    pid_file.parent.mkdir(exist_ok=True)
     pid_file.write_text(f"{stray.pid}\n{start_time(stray.pid)}\n")
+    return stray, pid_file
+
+
+def test_install_stops_the_proxy_make_up_started(service, manager, dotenv, isolated):
+    """The service needs the port: the proxy `make up` started (a stand-in process
+    named like it, recorded in the pid file with its start time) is stopped right
+    before the service starts."""
+    stray, pid_file = stand_in_proxy(isolated)
     try:
         assert f"Would stop the proxy `make up` started (pid {stray.pid})" in service("install", "proxy",
                                                                                      "--dry-run").stdout

@@ -70,11 +70,11 @@ def test_a_function_call_and_its_result(sims):
     token = chatgpt_tokens(base)["access_token"]
     tool = {"type": "function", "name": "lookup", "parameters": {"type": "object", "required": ["q"],
                                                                 "properties": {"q": {"type": "string"}}}}
-    ask = [{"type": "message", "role": "user", "content": [{"type": "input_text", "text": "use the tool"}]}]
+    ask = [{"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Use lookup with q=tides"}]}]
     events = [json.loads(line[6:]) for line in responses(base, token, input=ask, tools=[tool]).body.decode()
               .splitlines() if line.startswith("data: ")]
     call = events[-1]["response"]["output"][0]
-    assert call["type"] == "function_call" and json.loads(call["arguments"]) == {"q": "sim"}
+    assert call["type"] == "function_call" and json.loads(call["arguments"]) == {"q": "tides"}
     answer = ask + [call, {"type": "function_call_output", "call_id": call["call_id"], "output": "42"}]
     done = responses(base, token, input=answer, tools=[tool]).body.decode()
     assert "Tool result received: 42" in done

@@ -68,7 +68,7 @@ def test_a_stream_ends_with_usage_and_done(sims, client):
 
 @pytest.mark.parametrize("stream", [False, True])
 def test_a_tool_round_trip(client, stream):
-    ask = [{"role": "user", "content": "Please use the tool for Paris."}]
+    ask = [{"role": "user", "content": "What is the weather in Paris?"}]
     if stream:
         calls: dict = {}
         finish = None
@@ -84,7 +84,7 @@ def test_a_tool_round_trip(client, stream):
         message, finish = reply.choices[0].message, reply.choices[0].finish_reason
         (tool_call,) = message.tool_calls
         call = {"id": tool_call.id, "name": tool_call.function.name, "arguments": tool_call.function.arguments}
-    assert finish == "tool_calls" and call["name"] == "get_weather" and json.loads(call["arguments"]) == {"city": "sim"}
+    assert finish == "tool_calls" and call["name"] == "get_weather" and json.loads(call["arguments"]) == {"city": "Paris"}
     follow = ask + [{"role": "assistant", "content": None, "tool_calls": [
         {"id": call["id"], "type": "function", "function": {"name": call["name"], "arguments": call["arguments"]}}]},
         {"role": "tool", "tool_call_id": call["id"], "content": "sunny"}]
@@ -93,7 +93,7 @@ def test_a_tool_round_trip(client, stream):
 
 
 def test_a_named_tool_with_arguments_from_the_prompt(client):
-    ask = [{"role": "user", "content": "use the tool Read with file_path=/tmp/notes.md."}]
+    ask = [{"role": "user", "content": "Read /tmp/notes.md, please."}]
     (call,) = client.chat.completions.create(model="glm-4.6", messages=ask, tools=TOOLS).choices[0].message.tool_calls
     assert call.function.name == "Read" and json.loads(call.function.arguments) == {"file_path": "/tmp/notes.md"}
     forced = client.chat.completions.create(model="glm-4.6", messages=HI, tools=TOOLS,

@@ -105,13 +105,13 @@ def test_sse_stream_has_the_real_event_sequence(sims):
 
 def test_tool_use_streamed_as_input_json_delta(claude):
     with claude.messages.stream(model=MODEL, max_tokens=200, tools=[WEATHER],
-                                messages=[{"role": "user", "content": "Please use the tool"}]) as stream:
+                                messages=[{"role": "user", "content": "What is the weather in Paris?"}]) as stream:
         partial = [e.delta.partial_json for e in stream if e.type == "content_block_delta"]
         final = stream.get_final_message()
     assert final.stop_reason == "tool_use"
     block = final.content[0]
     assert block.type == "tool_use" and block.id.startswith("toolu_") and block.name == "get_weather"
-    assert block.input == {"city": "sim", "unit": "C"} == json.loads("".join(partial))
+    assert block.input == {"city": "Paris", "unit": "C"} == json.loads("".join(partial))
     assert len(partial) > 2 and partial[0] == ""
 
 
@@ -121,7 +121,7 @@ def test_tool_choice_forces_tool_and_tool_result_is_echoed(claude):
     use = forced.content[0]
     assert use.type == "tool_use"
     assert claude.messages.create(model=MODEL, max_tokens=200, tools=[WEATHER], messages=HI).stop_reason == "end_turn"
-    history = [{"role": "user", "content": "use the tool"},
+    history = [{"role": "user", "content": "What is the weather in Paris?"},
                {"role": "assistant", "content": [use.model_dump(exclude_none=True)]},
                {"role": "user", "content": [{"type": "tool_result", "tool_use_id": use.id, "content": "22C sunny"}]}]
     reply = claude.messages.create(model=MODEL, max_tokens=200, tools=[WEATHER], messages=history)
@@ -331,10 +331,10 @@ def test_converse_and_converse_stream(sims):
     assert text.startswith("Hello from simulated Bedrock") and events[-1]["metadata"]["usage"]["outputTokens"]
     tool = {"toolSpec": {"name": "lookup", "inputSchema": {"json": {"type": "object", "properties": {
         "q": {"type": "string"}}, "required": ["q"]}}}}
-    called = client.converse(modelId=US_MODEL, messages=[{"role": "user", "content": [{"text": "use the tool"}]}],
+    called = client.converse(modelId=US_MODEL, messages=[{"role": "user", "content": [{"text": "Use lookup with q=tides"}]}],
                              toolConfig={"tools": [tool]})
     assert called["stopReason"] == "tool_use"
-    assert called["output"]["message"]["content"][0]["toolUse"]["input"] == {"q": "sim"}
+    assert called["output"]["message"]["content"][0]["toolUse"]["input"] == {"q": "tides"}
     with pytest.raises(client.exceptions.ValidationException, match="toolConfig field must be defined"):
         client.converse(modelId=US_MODEL, messages=[called["output"]["message"] | {"role": "user"}])
 

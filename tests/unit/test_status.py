@@ -4,6 +4,7 @@ login, the cooldown read from LiteLLM's metrics."""
 import datetime as dt
 import hashlib
 import json
+import re
 import subprocess
 import time
 
@@ -59,10 +60,10 @@ def test_status_of_a_running_proxy(stack, capsys):
     assert out["Anthropic"] == "api-key sk-ant...6789"
     assert out["AWS SSO"] == "static keys from .env (AWS_ACCESS_KEY_ID AKIAE2...0001): no SSO"
     assert out["Claude Code"].startswith("direct, not through the proxy")
-    assert out["models"].startswith("18 names, 17 with a Bedrock fallback")
+    assert out["models"].startswith("17 names and the claude-* route, 17 with a Bedrock fallback")
     # LiteLLM's first /metrics/ answer after a start takes seconds; status says so rather than wait.
     first_metrics_call = out["primary"].startswith("unknown (no metrics within 0.8s: timed out;")
-    assert first_metrics_call or out["primary"] == "Anthropic serving (no model in cooldown)"
+    assert first_metrics_call or out["primary"] == "no cooldown counted by this proxy (LiteLLM's metrics)"
 
 
 def wait_for_metrics(stack) -> None:
@@ -76,16 +77,20 @@ def wait_for_metrics(stack) -> None:
 @pytest.mark.e2e
 def test_cooldown_after_a_429_and_recovery(stack, capsys):
     wait_for_metrics(stack)
-    assert rows(make_status(stack, capsys))["primary"] == "Anthropic serving (no model in cooldown)"
+    before = rows(make_status(stack, capsys))
+    assert before["primary"] == "no cooldown counted by this proxy (LiteLLM's metrics)"
+    started = re.search(r"since (\d\d:\d\d:\d\d)", before["upstreams"]).group(1)
     stack.reset()
     stack.sims.anthropic.set_fault("429", count=1, retry_after=2)
     assert ask(stack).startswith("bedrock/"), "the 429 fell back to Bedrock"
     window_start = time.monotonic()
-    assert rows(make_status(stack, capsys))["primary"] == (
-        f"COOLDOWN: {MODEL} (after 429): Bedrock answers until Anthropic does again")
+    during = rows(make_status(stack, capsys))
+    assert during["primary"] == f"COOLDOWN: {MODEL} (after HTTP 429): cooled down by LiteLLM, no Anthropic answer since"
+    assert re.search(rf"^Anthropic (FAILING: )?answered \d+ of \d+ since {started} \(failed: HTTP 429 once\); "
+                     rf"Bedrock answered 1 of 1 since {started}$", during["upstreams"]), during["upstreams"]
     time.sleep(max(0.0, 2.5 - (time.monotonic() - window_start)))
     assert ask(stack).startswith("anthropic/"), "Anthropic answers again after the retry-after"
-    assert rows(make_status(stack, capsys))["primary"] == "Anthropic serving (no model in cooldown)"
+    assert rows(make_status(stack, capsys))["primary"] == "no cooldown counted by this proxy (LiteLLM's metrics)"
 
 
 def test_status_without_a_proxy(env_file, capsys):
@@ -153,3 +158,23 @@ def test_cooldown_reading_of_the_metrics():
     assert status.cooling_down(RECOVERED) == []
     cooling = RECOVERED.replace('model_id="9ed2"} 0.0', 'model_id="9ed2"} 1.0')
     assert status.cooling_down(cooling) == [("claude-haiku-4-5", "429")]
+
+
+COUNTERS = """\
+litellm_deployment_success_responses_total{api_provider="anthropic",litellm_model_name="a",model_id="1"} 4.0
+litellm_deployment_failure_responses_total{api_provider="None",exception_status="429",model_id="1"} 1.0
+litellm_deployment_failure_responses_total{api_provider="bedrock",exception_status="503",model_id="2"} 2.0
+litellm_deployment_failure_responses_total{api_provider="bedrock",exception_status="None",model_id="3"} 1.0
+litellm_deployment_failure_responses_total{api_provider="None",exception_status="500",model_id="unknown"} 1.0
+litellm_deployment_success_responses_total{api_provider="",litellm_model_name="x",model_id="9"} 7.0
+"""
+
+
+def test_upstream_counts_say_what_was_observed_since_the_start():
+    from scripts.observability import upstream_counts
+    from scripts.observability.metrics import parse
+    assert upstream_counts.summary(parse(COUNTERS), "14:02:11") == (
+        "Anthropic answered 4 of 5 since 14:02:11 (failed: HTTP 429 once); "
+        "Bedrock FAILING: answered 0 of 3 since 14:02:11 (failed: HTTP 503 twice, no HTTP answer once)")
+    assert upstream_counts.summary(parse(""), "14:02:11") == (
+        "Anthropic no attempt since 14:02:11; Bedrock no attempt since 14:02:11")
