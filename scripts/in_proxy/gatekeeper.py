@@ -105,7 +105,7 @@ class Gatekeeper:
             if origin is not None:
                 raise Refused(403, "permission_error", KEYLESS_FROM_PAGE, "key-less request from a web page")
             return  # format_routes.lend_master_key authenticates it
-        expected = master_key.proxy_server().master_key  # a function since the LiteLLM surface (boundary)
+        expected = master_key.proxy_server().master_key
         if isinstance(expected, str) and any(matches(key, expected) for key in presented):
             return
         problem = master_key.key_problem(Request(scope), presented[0] if presented else None, expected)
