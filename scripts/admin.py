@@ -20,7 +20,6 @@ from scripts.core import paths
 from scripts.core import settings as settings_mod
 from scripts.core.errors import ToolkitError, entry_point
 from scripts.core.http import is_live
-from scripts.gateway.listener import require_proxy
 
 NEEDS_DATABASE = {"keys", "users", "teams", "credentials", "debug", "encryption"}
 MODEL_WRITES = {"add", "update", "delete", "import"}
@@ -70,8 +69,6 @@ def _body(argv: List[str]) -> int:
     if not cli.exists():
         raise ToolkitError(f"{cli} not found: run `make install`")
     cfg = settings_mod.load()
-    if argv[0] != "--help":
-        require_proxy(cfg)  # the key goes only to our proxy (gateway/listener.py)
     if argv[0] != "--help" and not is_live(cfg.base_url):
         raise ToolkitError(f"the proxy is not running at {cfg.base_url}: run `make up`")
     env = _environment(cfg)

@@ -21,12 +21,11 @@ from pathlib import Path
 from typing import List
 
 from scripts.claude import blocks as claude_blocks
-from scripts.claude import rcfile, statusline_setting
+from scripts.claude import rcfile
 from scripts.claude.blocks import SHELLS, Block
 from scripts.claude.blocks import display_path as _home
 from scripts.claude.report import describe
-from scripts.console import completion
-from scripts.core import envfile, files, paths
+from scripts.core import envfile, paths
 from scripts.core import settings as settings_mod
 from scripts.core.errors import ToolkitError, entry_point
 
@@ -64,37 +63,9 @@ def _install(blocks: List[Block], dry_run: bool) -> None:
               else f">> {where}: the claude-gateway block is already up to date")
 
 
-def write_completions(shells: List[str], dry_run: bool) -> None:
-    """The `claude-gateway` completion script each shell block loads (generated from the command tree)."""
-    for shell in shells:
-        path = claude_blocks.completion_path(shell)
-        if dry_run:
-            print(f"Would write {_home(path)} (tab completion of claude-gateway in {shell})")
-            continue
-        files.write_atomic(path, completion.script(shell), mode=0o644)
-
-
-def remove_completions(shells: List[str], dry_run: bool) -> None:
-    for shell in shells:
-        path = claude_blocks.completion_path(shell)
-        if not path.exists():
-            continue
-        if dry_run:
-            print(f"Would delete {_home(path)}")
-            continue
-        path.unlink()
-        for directory in (path.parent, path.parent.parent):  # the shell's folder, then completion/, when empty
-            if directory.exists() and not any(directory.iterdir()):
-                directory.rmdir()
-
-
 def configure(args: argparse.Namespace) -> int:
-    shells = claude_blocks.choose_shells(args.shells)
-    blocks = _blocks(shells)
-    statusline_setting.plan_install()  # a damaged settings.json stops the run before anything is written
+    blocks = _blocks(claude_blocks.choose_shells(args.shells))
     _install(blocks, args.dry_run)
-    write_completions(shells, args.dry_run)
-    print(statusline_setting.install(args.dry_run))
     mode_file = paths.claude_mode_file()
     if not args.dry_run and not mode_file.exists():
         write_mode("proxy")
@@ -116,7 +87,6 @@ def update(args: argparse.Namespace) -> int:
         where = _home(claude_blocks.rc_path(missing[0])) if missing else "any shell startup file"
         raise ToolkitError(f"no claude-gateway block in {where}: run `make configure-claude` first")
     _install(_blocks(shells), args.dry_run)
-    write_completions(shells, args.dry_run)
     if not args.dry_run:
         print(">> new shells pick up the change (a new LITELLM_MASTER_KEY needs no update: "
               "each new shell reads it from .env)")
@@ -126,7 +96,6 @@ def update(args: argparse.Namespace) -> int:
 def remove(args: argparse.Namespace) -> int:
     shells = claude_blocks.choose_shells(args.shells) if args.shells else list(SHELLS)
     rc_paths = [claude_blocks.rc_path(s) for s in shells]
-    every_block_goes = {s for s in SHELLS if _has_block(s)} <= set(shells)
     plans = [(path, *rcfile.planned_removal(path)) for path in rc_paths]  # refuses damaged files up front
     found = [(path, info) for path, _text, info, present in plans if present]
     if not found:
@@ -139,11 +108,6 @@ def remove(args: argparse.Namespace) -> int:
         outcome = rcfile.remove(path, backup_dir())
         print(f">> {_home(path)}: " + ("deleted (claude-gateway had created it)" if outcome == "deleted"
                                        else "removed the claude-gateway block; the rest is as it was"))
-    remove_completions(shells, args.dry_run)
-    if every_block_goes:  # the last shell block goes: our status line in Claude Code with it
-        removed = statusline_setting.remove(args.dry_run)
-        if removed:
-            print(removed)
     if not args.dry_run and found and not any(_has_block(s) for s in SHELLS):
         paths.claude_mode_file().unlink(missing_ok=True)
     if found and not args.dry_run:

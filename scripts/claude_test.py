@@ -28,20 +28,19 @@ from scripts.core import settings as settings_mod
 from scripts.core.errors import ToolkitError, entry_point
 from scripts.core.http import Reply, is_live, request
 from scripts.gateway import credential_tiers
-from scripts.gateway.client import TEST_PROMPT, answered_by, call, proxy_auth_headers
-from scripts.gateway.listener import require_proxy
+from scripts.gateway.client import TEST_PROMPT, answered_by, call
 from scripts.observability.metrics import parse as parse_metrics
 
 # Beta flags Claude Code also sends, without its own claude-code flag: they prove the proxy
 # passes beta flags through; the claude-code one would claim to be Claude Code.
 WIRE_BETAS = "interleaved-thinking-2025-05-14,context-management-2025-06-27"
 CLI_TIMEOUT = 180
-MESSAGES_ROUTE = "/v1/messages"  # Claude Code's route (it adds ?beta=true, which the label leaves out)
+CLAUDE_CODE_AGENT = "claude-cli/"  # the User-Agent Claude Code sends ("claude-cli/2.1.197 (external, cli)")
 COUNT_DEADLINE = 5.0  # seconds LiteLLM may take to count a request it answered
 
 
 def wire_request(cfg: settings_mod.Settings, model: str) -> Tuple[Reply, float]:
-    headers = {**proxy_auth_headers(cfg), "anthropic-version": "2023-06-01",
+    headers = {"Authorization": f"Bearer {cfg.master_key}", "anthropic-version": "2023-06-01",
                "anthropic-beta": WIRE_BETAS, "User-Agent": "claude-gateway test-claude"}
     payload = {"model": model, "max_tokens": 32, "stream": True,
                "system": [{"type": "text", "text": "Answer in one word."}],
@@ -81,12 +80,11 @@ def streamed_text(body: bytes) -> str:
 
 
 def claude_code_requests(metrics_text: str) -> float:
-    """Requests the proxy counted on Claude Code's route, by LiteLLM's
-    litellm_proxy_total_requests_metric. Not by user agent: the proxy's metrics carry no
-    label a client picks (config.yaml), so another client's requests to /v1/messages while
-    `claude -p` runs count too; test-claude says so."""
+    """Requests the proxy counted from Claude Code (user agent claude-cli/...), by
+    LiteLLM's litellm_proxy_total_requests_metric."""
     return sum(s.value for s in parse_metrics(metrics_text)
-               if s.name == "litellm_proxy_total_requests_metric_total" and s.labels.get("route") == MESSAGES_ROUTE)
+               if s.name == "litellm_proxy_total_requests_metric_total"
+               and s.labels.get("user_agent", "").startswith(CLAUDE_CODE_AGENT))
 
 
 def counted_requests(cfg: settings_mod.Settings) -> float:
@@ -110,9 +108,7 @@ def wait_for_count(cfg: settings_mod.Settings, before: float) -> float:
 
 
 def cli_environment(cfg: settings_mod.Settings, model: Optional[str]) -> Dict[str, str]:
-    """The calling environment with what the shell block exports in proxy mode (the key
-    only once our proxy is the one listening)."""
-    require_proxy(cfg)
+    """The calling environment with what the shell block exports in proxy mode."""
     env = dict(os.environ)
     env.update({"ANTHROPIC_BASE_URL": cfg.base_url, "ANTHROPIC_AUTH_TOKEN": cfg.master_key or "",
                 "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"})
@@ -159,11 +155,9 @@ def _body(argv: List[str]) -> int:
     cfg = settings_mod.load(validate=False)
     if not cfg.master_key:
         raise ToolkitError("LITELLM_MASTER_KEY is not set in .env: run `make generate-key`")
-    require_proxy(cfg)  # before anything is sent, even without the key
     if not is_live(cfg.base_url, timeout=2.0):
         raise ToolkitError(f"the proxy is not running at {cfg.base_url}: run `make up`")
 
-    wire_before = None if args.no_cli else counted_requests(cfg)
     reply, elapsed = wire_request(cfg, args.model)
     if reply.status in (401, 403):
         raise ToolkitError("the proxy rejects LITELLM_MASTER_KEY from .env (it runs with another key): "
@@ -182,18 +176,17 @@ def _body(argv: List[str]) -> int:
     if not claude:
         print(">> skipped `claude -p`: the Claude Code CLI is not on PATH (npm install -g @anthropic-ai/claude-code)")
         return 0
-    # The wire request is counted on the same route, after its answer: wait for it first.
-    before = wire_before + wait_for_count(cfg, wire_before)
+    before = counted_requests(cfg)
     result, elapsed = run_cli(claude, cfg, args.cli_model)
     through = wait_for_count(cfg, before)
     if not through:
-        raise ToolkitError(f"`claude -p` answered, but the proxy at {cfg.base_url} counted no {MESSAGES_ROUTE} request "
-                           "meanwhile: something sends Claude Code elsewhere (an ANTHROPIC_BASE_URL in "
-                           "~/.claude/settings.json?); `make show-claude` shows the routing")
+        raise ToolkitError(f"`claude -p` answered, but the proxy at {cfg.base_url} counted no request from Claude "
+                           "Code: something sends it elsewhere (an ANTHROPIC_BASE_URL in ~/.claude/settings.json?); "
+                           "`make show-claude` shows the routing")
     models = ", ".join(result.get("modelUsage", {})) or "model not reported"
     print(f">> claude -p (Claude Code {_version(claude)}, {models}): {str(result.get('result', '')).strip()!r} "
-          f"in {elapsed:.1f}s; the proxy at {cfg.base_url} counted {through:g} {MESSAGES_ROUTE} request(s) meanwhile "
-          "(from any client)")
+          f"in {elapsed:.1f}s; the proxy at {cfg.base_url} counted {through:g} request(s) from Claude Code "
+          "meanwhile")
     return 0
 
 

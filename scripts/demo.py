@@ -4,9 +4,8 @@ Starts the simulated Anthropic and Bedrock APIs and a real proxy from this
 project's config.yaml on free ports, with a .env of its own in a temp dir (the
 user's .env and any proxy they run are never touched), then narrates: a normal
 answer, a rate limit, the same request answered by Bedrock, the cooldown, the
-recovery, the Prometheus counters that moved, the same rate-limited model answered
-through each client format the port speaks, and a tool round trip answered by
-Bedrock. Cleans up on exit and Ctrl-C.
+recovery, the Prometheus counters that moved, and the same rate-limited model answered
+through each client format the port speaks. Cleans up on exit and Ctrl-C.
 
 Every sentence about what happened is computed from what the demo observed: the
 client's status codes, LiteLLM's x-litellm-model-name header, the simulators'
@@ -18,8 +17,6 @@ reason in one line and exits 1. --anthropic-fault/--bedrock-fault exist to test 
     python -m scripts.demo [--anthropic-fault SPEC] [--bedrock-fault SPEC]
 """
 import argparse
-import json
-import shlex
 import signal
 import tempfile
 import time
@@ -144,50 +141,6 @@ def narrate(stack: Stack, steps: Narrator) -> None:
     steps.step("Prometheus counters that moved (GET /metrics/)", moved)
 
 
-SHELL_TOOL = {"name": "Bash", "description": "Run a shell command",
-              "input_schema": {"type": "object", "required": ["command"],
-                               "properties": {"command": {"type": "string"}}}}
-TOOL_PROMPT = "Use the Bash tool to run `echo pong` and tell me what it printed."
-
-
-def _messages(stack: Stack, messages: list) -> Tuple[Answer, dict]:
-    started = time.monotonic()
-    reply = request("POST", f"{stack.base_url}/v1/messages", timeout=60,
-                    headers={"x-api-key": stack.master_key, "anthropic-version": "2023-06-01"},
-                    payload={"model": MODEL, "max_tokens": 256, "tools": [SHELL_TOOL], "messages": messages})
-    deployment = reply.headers.get("x-litellm-model-name", "")
-    error = "" if reply.status == 200 else story.error_message(reply.body)
-    body = json.loads(reply.body) if reply.status == 200 else {}
-    return Answer(reply.status, deployment, upstream_of(deployment), (time.monotonic() - started) * 1000, error), body
-
-
-def run_echo(command: str) -> str:
-    """The demo's one tool: `echo` only (it never runs what a model asks in a shell)."""
-    words = shlex.split(command)
-    return " ".join(words[1:]) + "\n" if words[:1] == ["echo"] else f"refused: {command}\n"
-
-
-def tool_trip(stack: Stack, steps: Narrator) -> None:
-    """A tool round trip, both requests answered by Bedrock while Anthropic rate-limits."""
-
-    def round_trip(before: Seen) -> List[str]:
-        stack.sims.anthropic.set_fault("429", retry_after=WINDOW)
-        try:
-            asked, first = _messages(stack, [{"role": "user", "content": TOOL_PROMPT}])
-            use = next((b for b in first.get("content", []) if b.get("type") == "tool_use"), {})
-            output = run_echo(str(use.get("input", {}).get("command", ""))) if use else ""
-            history = [{"role": "user", "content": TOOL_PROMPT}, {"role": "assistant", "content": first.get("content")},
-                       {"role": "user", "content": [{"type": "tool_result", "tool_use_id": use.get("id"),
-                                                     "content": output}]}]
-            answered, second = _messages(stack, history) if use else (asked, first)
-        finally:
-            stack.sims.anthropic.clear_fault()
-        text = " ".join(b.get("text", "") for b in second.get("content", []) if b.get("type") == "text")
-        trip = story.ToolTrip(asked, {k: use[k] for k in ("name", "input")} if use else {}, output, answered, text)
-        return story.judge_tool_round_trip(trip, records(stack).since(before), "echo pong")
-    steps.step(f"A tool round trip answered by Bedrock while Anthropic rate-limits {MODEL}", round_trip)
-
-
 def _fault(text: str) -> str:
     try:
         parse_fault_arg(text)
@@ -281,7 +234,6 @@ def _body(argv: List[str]) -> int:
             steps = Narrator(stack)
             narrate(stack, steps)
             formats(stack, steps)
-            tool_trip(stack, steps)
         finally:
             _stop(stack)
     return 0

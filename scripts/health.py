@@ -1,20 +1,16 @@
 """Checks against the running proxy: health, test, models."""
 import argparse
-import os
 import time
 from typing import List
 
 from scripts.auth import credentials
-from scripts.catalog import bedrock_check, release
-from scripts.core import configfile, paths, sockets
+from scripts.catalog import bedrock_check
+from scripts.core import configfile, paths
 from scripts.core import settings as settings_mod
 from scripts.core.errors import ToolkitError, entry_point
 from scripts.core.http import Reply
-from scripts.gateway import effective_config, credential_tiers, upstreams, web_search
+from scripts.gateway import effective_config, credential_tiers, upstreams
 from scripts.gateway.client import TEST_PROMPT, answered_by, call, installed_version
-from scripts.gateway.listener import require_proxy
-
-MAX_ERROR = 2000  # a runaway body stays readable; the gateway's own messages are far shorter
 
 
 def _served_models(cfg: settings_mod.Settings) -> Reply:
@@ -32,14 +28,6 @@ def _model_ids(reply: Reply) -> List[str]:
     return [m["id"] for m in reply.json().get("data", [])]
 
 
-def served_names(ids: List[str]) -> str:
-    """What /v1/models listed, split the way `make status` and `make info` count model names:
-    a -bedrock or -subscription twin is a deployment name, not a model name of its own."""
-    twins = [i for i in ids if i.endswith(("-bedrock", credential_tiers.SUFFIX))]
-    return (f"/v1/models lists {len(ids)} names: {len(ids) - len(twins)} model names"
-            + (f" and {len(twins)} -bedrock/-subscription twins" if twins else ""))
-
-
 def health(_args: argparse.Namespace) -> int:
     cfg = settings_mod.load()
     config = configfile.load(paths.config_file())
@@ -54,16 +42,13 @@ def health(_args: argparse.Namespace) -> int:
     print(f"readiness  ok    {details.get('status')}")
     served = _served_models(cfg)
     print(f"auth       ok    master key accepted by LiteLLM {installed_version('litellm')}; "
-          f"{served_names(_model_ids(served))}")
+          f"{len(_model_ids(served))} model names served")
     for line in upstreams.describe(cfg, config):
         print(f"upstream   {line}")
     print(f"tiers      {credential_tiers.describe_paths(cfg)}")
     print(f"fallback   {len(config.fallbacks)} of {len(config.public_models)} model names fall back to Bedrock")
-    print(f"websearch  {web_search.status_line(cfg)}")
     for note in upstreams.warnings(cfg, config):
         print(f"note       {note}")
-    for item in release.read_state():  # Claude ids config.yaml does not list, given a chain by the proxy
-        print(f"new model  {release.describe(item)}")
     bedrock = bedrock_check.check(cfg)  # raises, naming the fix, when the fallback cannot work
     print(f"bedrock    ok    {bedrock.credentials}; {bedrock.region}: signed ListFoundationModels answered by "
           f"{bedrock.endpoint} in {bedrock.call_ms:.0f} ms ({bedrock.models} Anthropic models; "
@@ -87,7 +72,8 @@ def test(args: argparse.Namespace) -> int:
     reply = call(cfg, "POST", "/v1/messages", payload, timeout=args.timeout)
     elapsed = time.monotonic() - started
     if reply.status != 200:
-        raise ToolkitError(f"POST /v1/messages for {args.model} failed with {reply.status}: {error_message(reply)}")
+        message = reply.body.decode(errors="replace")[:300]
+        raise ToolkitError(f"POST /v1/messages for {args.model} failed with {reply.status}: {message}")
     try:
         body = reply.json()
     except ValueError:
@@ -100,33 +86,10 @@ def test(args: argparse.Namespace) -> int:
     return 0
 
 
-def error_message(reply: Reply) -> str:
-    """The proxy's error message, whole and on one line: it names each attempt and why it
-    failed, and the part that matters (the fix) comes last."""
-    try:
-        body = reply.json()
-    except ValueError:
-        body = None
-    error = body.get("error") if isinstance(body, dict) else None
-    message = error.get("message") if isinstance(error, dict) else None
-    text = message if isinstance(message, str) and message else reply.body.decode(errors="replace")
-    return " ".join(text.split())[:MAX_ERROR] or "(empty body)"
-
-
 def models(_args: argparse.Namespace) -> int:
     cfg = settings_mod.load()
     for name in _model_ids(_served_models(cfg)):
         print(name)
-    return 0
-
-
-def verify_listener(_args: argparse.Namespace) -> int:
-    """For senders outside Python (test-proxy.sh, the shell block's claude-proxy): exit 0
-    only when our proxy, run by this user, is what listens on the port."""
-    cfg = settings_mod.load(validate=False)
-    pids = require_proxy(cfg)
-    print(f"ok: {cfg.base_url} is this toolkit's proxy (pid {', '.join(map(str, pids))}, "
-          f"user {sockets.user_name(os.getuid())})")
     return 0
 
 
@@ -139,8 +102,6 @@ def _body(argv: List[str]) -> int:
     test_parser.add_argument("--timeout", type=float, default=120.0)
     test_parser.set_defaults(func=test)
     sub.add_parser("models", help="model names the proxy serves").set_defaults(func=models)
-    sub.add_parser("verify-listener", help="exit 0 only when this user's proxy listens on the port "
-                   "(before a shell script sends the key)").set_defaults(func=verify_listener)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -14,10 +14,6 @@ def _row(label: str, value: object) -> str:
     return f"{label:<22} {value}"
 
 
-def _listed(names, empty: str) -> str:
-    return ", ".join(sorted(names)) or empty
-
-
 def _body(argv: List[str]) -> int:
     cfg = settings_mod.load(validate=False)
     config = configfile.load(paths.config_file())
@@ -31,13 +27,9 @@ def _body(argv: List[str]) -> int:
         _row("LITELLM_MASTER_KEY", settings_mod.mask(cfg.master_key)),
         _row("LiteLLM", installed_version("litellm")),
         *[_row("upstream", line) for line in upstreams.describe(cfg, config)],
-        _row("models", f"{configfile.describe_names(config.public_models)}, {len(config.fallbacks)} with "
-                       "Bedrock fallback"),
+        _row("models", f"{len(config.public_models)} names, {len(config.fallbacks)} with Bedrock fallback"),
         _row("workers", f"{cfg.get('GATEWAY_WORKERS') or '1'} (GATEWAY_WORKERS)"),
         _row("REDIS_URL", settings_mod.mask_url(cfg.redis_url) if cfg.redis_url else "(not set: cooldowns in memory)"),
-        _row("web pages", _listed(cfg.boundary.origins, "none allowed") + " (GATEWAY_ALLOWED_ORIGINS)"),
-        _row("extra hosts", _listed(cfg.boundary.hosts, "none") + " (GATEWAY_ALLOWED_HOSTS)"),
-        _row("max body", f"{cfg.boundary.max_body_bytes} bytes (GATEWAY_MAX_BODY_BYTES)"),
         _row("state dir", paths.state_dir()),
         _row("log file", paths.proxy_log()),
         _row("venv", paths.venv_dir()),

@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-from scripts.console import launcher
 from scripts.core import paths
 from scripts.core.errors import ToolkitError, entry_point
 
@@ -79,21 +78,13 @@ def install(venv: Path) -> None:
 
 
 def _body(argv: List[str]) -> int:
-    if "--remove-launcher" in argv:  # `make uninstall-all`
-        print(f"Would remove the claude-gateway launcher {paths.launcher_file()}" if "--dry-run" in argv
-              else launcher.remove())
-        return 0
     check_python()
     venv = paths.venv_dir()
-    dry_run = "--dry-run" in argv
     if is_up_to_date(venv) and "--force" not in argv:
         print(f">> {venv} is up to date with requirements.lock")
-    elif dry_run:
-        print(f"Would {'update' if venv.exists() else 'create'} {venv} with uv from requirements.lock")
-    else:
-        install(venv)
-        print(f">> installed into {venv}")
-    print(f"Would write the claude-gateway launcher {paths.launcher_file()}" if dry_run else launcher.install())
+        return 0
+    install(venv)
+    print(f">> installed into {venv}")
     return 0
 
 

@@ -18,8 +18,7 @@ def _body(argv: List[str]) -> int:
     env_path = paths.env_file()
     if not env_path.exists():
         raise ToolkitError(f"no .env at {env_path}: run `cp .env.template .env` first")
-    # unreadable or not UTF-8: stop before writing; warns about duplicate lines
-    old_key = envfile.read(env_path).get("LITELLM_MASTER_KEY")
+    envfile.read(env_path)  # unreadable or not UTF-8: stop before writing; warns about duplicate lines
     key = new_key()
     written = envfile.set_value(env_path, "LITELLM_MASTER_KEY", key)
     where = f"line {written.line}" + (" (appended)" if written.appended else "")
@@ -29,14 +28,9 @@ def _body(argv: List[str]) -> int:
         where += (f", the line in force (line{'s' if many else ''} {others} "
                   f"{'set' if many else 'sets'} it too and {'are' if many else 'is'} ignored)")
     print(f">> new LITELLM_MASTER_KEY {mask(key)} written to {env_path} {where} (mode 0600)")
-    if not old_key:
-        print(">> .env had no LITELLM_MASTER_KEY before: give this one to your clients "
-              "(`make configure-claude` for Claude Code)")
-        return 0
     if running_pid():
         print(">> the running proxy still uses the old key: run `make restart`")
-    print(f">> clients configured with the old key ({mask(old_key)}) need the new one "
-          "(`make update-claude` for Claude Code)")
+    print(">> clients configured with the old key need it too (`make update-claude` for Claude Code)")
     return 0
 
 

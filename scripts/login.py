@@ -3,8 +3,6 @@
     python -m scripts.login login chatgpt
     python -m scripts.login logout copilot
 
-LiteLLM's Authenticators run the logins (scripts/in_proxy/device_login.py, the only LiteLLM
-code this command runs); scripts/auth/device.py keeps the old login until a new one worked.
 The login runs with the environment the proxy gets (.env included), so the provider
 settings LiteLLM reads (GITHUB_COPILOT_*_URL for GitHub Enterprise, HTTPS_PROXY, ...) are
 the same for the login and for the proxy that later refreshes the tokens.
@@ -17,7 +15,6 @@ from scripts.auth.tokens import CHATGPT, COPILOT
 from scripts.core import paths
 from scripts.core import settings as settings_mod
 from scripts.core.errors import ToolkitError, entry_point
-from scripts.in_proxy import device_login
 
 PROVIDERS = {"chatgpt": CHATGPT, "copilot": COPILOT, "github_copilot": COPILOT}
 USAGE = "usage: python -m scripts.login login|logout chatgpt|copilot (make login-chatgpt, make logout PROVIDER=copilot)"
@@ -45,7 +42,7 @@ def _body(argv: List[str]) -> int:
         print(device.logout(provider))
         return 0
     _use_proxy_environment()
-    print(device.login(provider, device_login.log_in))
+    print(device.login(provider))
     return 0
 
 

@@ -101,10 +101,9 @@ def port_note(cfg: settings_mod.Settings) -> Optional[str]:
             f"{SCRAPED_PORT}: change its target to host.docker.internal:{cfg.port}")
 
 
-def compose_environment(password: str, key_file: str = "") -> Dict[str, str]:
+def compose_environment(password: str) -> Dict[str, str]:
     env = dict(os.environ)
     env["GRAFANA_ADMIN_PASSWORD"] = password
-    env["GATEWAY_SCRAPE_KEY_FILE"] = key_file  # mounted as Prometheus' credentials_file
     return env
 
 
@@ -151,9 +150,8 @@ def up(args: argparse.Namespace) -> int:
     if args.dry_run:
         print(f"Would run: {shlex.join(command)}")
         return 0
-    key_file = monitoring_native.write_key_file(cfg, monitoring_native.state_dir())
     print(f">> starting Prometheus and Grafana (docker compose, profile {profile})")
-    if subprocess.run(command, env=compose_environment(password, str(key_file))).returncode != 0:
+    if subprocess.run(command, env=compose_environment(password)).returncode != 0:
         raise ToolkitError("docker compose up failed (its output is above): fix that, then run `make monitoring` again")
     print(f">> Prometheus {PROMETHEUS_URL}  (alerts: {PROMETHEUS_URL}/alerts)")
     print(f">> Grafana    {GRAFANA_URL}  (dashboard: Claude gateway)")

@@ -11,7 +11,6 @@ import argparse
 import sys
 from typing import List
 
-from scripts.catalog import release
 from scripts.core import paths
 from scripts.core import settings as settings_mod
 from scripts.core.errors import entry_point
@@ -26,13 +25,6 @@ def _body(argv: List[str]) -> int:
     config = effective_config.load_and_render(settings_mod.load(validate=False))
     sys.stdout.write(effective_config.header(paths.effective_config_file()))
     sys.stdout.write(effective_config.to_yaml(effective_config.masked(config)))
-    added = release.read_state()
-    if added:  # what the running proxy's router holds on top of that file; comments, so the output stays one YAML document
-        sys.stdout.write(f"# Added by the running proxy for Claude ids config.yaml does not list ({release.state_file()};\n"
-                         "# `make update-models` writes them into config.yaml):\n")
-        lines = [release.describe(item) for item in added]
-        lines += effective_config.to_yaml(effective_config.masked(release.as_config(added))).splitlines()
-        sys.stdout.write("".join(f"#   {line}\n" for line in lines))
     return 0
 
 

@@ -13,23 +13,13 @@ from typing import List
 
 from scripts.core import paths
 from scripts.core import settings as settings_mod
-from scripts.core.errors import ToolkitError, entry_point, warn
+from scripts.core.errors import ToolkitError, entry_point
 from scripts.gateway import config_check, handover, process
-from scripts.services import sso_profile
 from scripts.services.managed import installed_proxy_service
 
 
-def preflight() -> settings_mod.Settings:
-    """process.preflight, plus what only the services layer can read: the AWS profile."""
-    cfg = process.preflight()
-    problem = sso_profile.profile_problem(cfg.get("AWS_PROFILE"))
-    if problem:
-        warn(problem)
-    return cfg
-
-
 def up(_args: argparse.Namespace) -> int:
-    cfg = preflight()
+    cfg = process.preflight()
     if (managed := installed_proxy_service()):
         return managed.up(cfg)
     with process.start_lock():
@@ -54,7 +44,7 @@ def _check_before_stopping(cfg: settings_mod.Settings) -> None:
 
 
 def restart(_args: argparse.Namespace) -> int:
-    cfg = preflight()  # a broken .env or config must not leave the user with no proxy at all
+    cfg = process.preflight()  # a broken .env or config must not leave the user with no proxy at all
     managed = installed_proxy_service()
     if managed:
         _check_before_stopping(cfg)
@@ -68,7 +58,7 @@ def restart(_args: argparse.Namespace) -> int:
 def run(_args: argparse.Namespace) -> int:
     """Foreground: replace this process with LiteLLM (services use this too)."""
     process.rotate_service_log()
-    process.exec_foreground(preflight())
+    process.exec_foreground(process.preflight())
     return 1  # not reached
 
 

@@ -20,14 +20,12 @@ import datetime as dt
 import json
 import os
 import subprocess
-import time
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 from scripts.auth import credentials
-from scripts.catalog import release
 from scripts.claude import rcfile
 from scripts.claude.blocks import SHELLS, display_path, rc_path, read_mode
 from scripts.core import configfile, paths, procs
@@ -35,10 +33,9 @@ from scripts.core import settings as settings_mod
 from scripts.core.errors import ToolkitError, entry_point
 from scripts.core.http import request
 from scripts.gateway import effective_config, process
-from scripts.gateway import credential_tiers, web_search
-from scripts.gateway import listener
-from scripts.gateway.client import auth_headers, installed_version
-from scripts.observability import subscription_usage, upstream_counts
+from scripts.gateway import credential_tiers
+from scripts.gateway.client import installed_version
+from scripts.observability import subscription_usage
 from scripts.observability.metrics import parse as parse_metrics
 from scripts.services import platform as platform_info
 from scripts.services import redis_local
@@ -51,7 +48,8 @@ def _row(label: str, value: str) -> str:
     return f"{label:<14} {value}"
 
 
-def _get(cfg: settings_mod.Settings, path: str, headers: Optional[Dict[str, str]] = None):
+def _get(cfg: settings_mod.Settings, path: str, auth: bool = False):
+    headers = {"Authorization": f"Bearer {cfg.master_key}"} if auth and cfg.master_key else {}
     try:
         return request("GET", cfg.base_url + path, headers=headers, timeout=HTTP_TIMEOUT)
     except OSError as exc:
@@ -60,38 +58,22 @@ def _get(cfg: settings_mod.Settings, path: str, headers: Optional[Dict[str, str]
 
 def _ask_proxy(cfg: settings_mod.Settings) -> Dict[str, object]:
     """The proxy's answers. The metrics come last: LiteLLM's first /metrics/ answer
-    after a start takes seconds and holds up everything else the proxy answers. The key
-    goes only to our proxy (gateway/listener.py: ToolkitError for anything else)."""
-    key = auth_headers(cfg.master_key) if listener.proxy_listens(cfg) else {}
+    after a start takes seconds and holds up everything else the proxy answers."""
     with ThreadPoolExecutor(2) as pool:
         ready = pool.submit(_get, cfg, "/health/readiness")
-        details = pool.submit(_get, cfg, "/health/readiness/details", key)
+        details = pool.submit(_get, cfg, "/health/readiness/details", True)
         answers = {"ready": ready.result(), "details": details.result()}
-    answers["metrics"] = answers["ready"] if isinstance(answers["ready"], OSError) else _get(cfg, "/metrics/", key)
+    answers["metrics"] = answers["ready"] if isinstance(answers["ready"], OSError) else _get(cfg, "/metrics/", True)
     return answers
 
 
-def running_seconds(pid: int) -> Optional[float]:
-    """How long the process has run, from /proc (Linux); None elsewhere."""
+def uptime(pid: int) -> Optional[str]:
+    seconds: Optional[float] = None
     try:
         start_ticks = int((procs.stat_fields(pid) or [])[19])
         since_boot = float(Path("/proc/uptime").read_text().split()[0])
-        return since_boot - start_ticks / os.sysconf("SC_CLK_TCK")
+        seconds = since_boot - start_ticks / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError):
-        return None
-
-
-def started_clock(pid: Optional[int]) -> str:
-    """When the proxy started (its counters too), as HH:MM:SS; "its start" when unknown."""
-    seconds = running_seconds(pid) if pid else None
-    if seconds is None:
-        return "its start"
-    return dt.datetime.fromtimestamp(time.time() - seconds).strftime("%H:%M:%S")
-
-
-def uptime(pid: int) -> Optional[str]:
-    seconds = running_seconds(pid)
-    if seconds is None:
         out = subprocess.run(["ps", "-o", "etime=", "-p", str(pid)], capture_output=True, text=True).stdout.strip()
         return out or None
     minutes = int(seconds) // 60
@@ -167,18 +149,8 @@ def models_row(cfg: settings_mod.Settings) -> str:
         return _row("models", str(exc))
     from_env = f", {len(own)} of them from .env" if own else ""
     kind = "fallbacks" if cfg.fallback_tiers else "a Bedrock fallback"
-    names = configfile.describe_names(set(config.public_models) | own)
-    return _row("models", f"{names}{from_env}, {len(config.fallbacks)} with "
+    return _row("models", f"{len(set(config.public_models) | own)} names{from_env}, {len(config.fallbacks)} with "
                           f"{kind} ({paths.config_file()})")
-
-
-def new_models_row() -> Optional[str]:
-    """The Claude ids config.yaml does not list that the running proxy gave a chain (new_models.py)."""
-    added = release.read_state()
-    if not added:
-        return None
-    return _row("new models", "; ".join(release.describe(item) for item in added)
-                + " (added by the running proxy: `make update-models` puts them in config.yaml)")
 
 
 def _since(epoch: object) -> str:
@@ -249,24 +221,16 @@ def subscription_row(cfg: settings_mod.Settings, answers: Dict[str, object]) -> 
                                                             "the API key" if next_tier == "API key" else next_tier))
 
 
-def primary_row(answers: Dict[str, object]) -> str:
-    """The API-key primary's cooldowns as this proxy's workers counted them (one another
-    proxy set through Redis shows in the upstreams row: Anthropic gets no attempt)."""
+def primary_row(answers: Dict[str, object], after_bedrock: bool = False) -> str:
     text, unknown = _metrics_text(answers)
     if text is None:
         return _row("primary", unknown)
     cooled = cooling_down(text)
     if not cooled:
-        return _row("primary", "no cooldown counted by this proxy (LiteLLM's metrics)")
-    names = ", ".join(f"{group} (after HTTP {status})" for group, status in cooled)
-    return _row("primary", f"COOLDOWN: {names}: cooled down by LiteLLM, no Anthropic answer since")
-
-
-def upstreams_row(answers: Dict[str, object], pid: Optional[int]) -> str:
-    text, unknown = _metrics_text(answers)
-    if text is None:
-        return _row("upstreams", unknown)
-    return _row("upstreams", upstream_counts.summary(parse_metrics(text), started_clock(pid)))
+        return _row("primary", "Anthropic serving (no model in cooldown)")
+    names = ", ".join(f"{group} (after {status})" for group, status in cooled)
+    fallback = "Bedrock and the tiers after it answer" if after_bedrock else "Bedrock answers"
+    return _row("primary", f"COOLDOWN: {names}: {fallback} until Anthropic does again")
 
 
 def shared_state_row(cfg: settings_mod.Settings) -> str:
@@ -300,11 +264,9 @@ def _body(argv: List[str]) -> int:
         if cfg.subscription_token:
             rows.append(subscription_row(cfg, answers))
         if cfg.api_key:
-            rows.append(primary_row(answers))
-        rows += [upstreams_row(answers, process.running_pid() or service_status.describe("proxy", platform)[1]),
-                 answered, new_models_row()]
+            rows.append(primary_row(answers, after_bedrock=answered is not None))
+        rows.append(answered)
     rows.append(shared_state_row(cfg))
-    rows.append(_row("web search", web_search.status_line(cfg)))
     print("\n".join(row for row in rows if row))
     return 0
 

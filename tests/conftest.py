@@ -1,6 +1,5 @@
 """Shared fixtures. Every test runs with the toolkit's files moved to tmp:
-no test can read or write the developer's real .env, state, logs or HOME, and config.yaml
-is the frozen copy in tests/fixtures/."""
+no test can read or write the developer's real .env, state, logs or HOME."""
 import os
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from scripts.core.settings import NO_DOTENV
 # Before any test imports LiteLLM: it would load the checkout's .env into this process.
 os.environ.update(NO_DOTENV)
 
-from scripts.sim.sandbox import write_env
+from scripts.sim.sandbox import write_env  # noqa: E402
 
 # Variables of the developer's shell that would steer the toolkit or its upstreams; the
 # test suite's own settings (where the CLI cache is, regenerate golden files) stay.
@@ -20,10 +19,6 @@ _STEERING_PREFIXES = ("ANTHROPIC_", "AWS_", "CLAUDE_CODE_", "LITELLM_", "GATEWAY
 _TEST_SETTINGS = ("GATEWAY_TEST_CACHE", "GATEWAY_UPDATE_GOLDEN")
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-# A frozen copy of config.yaml: the tests never read the user's file (`make update-models`
-# rewrites it; a hand edit there must not break the suite). Update the copy with the shipped
-# file when a test needs what a new config.yaml has.
-FIXTURE_CONFIG = PROJECT_DIR / "tests" / "fixtures" / "config.yaml"
 MASTER_KEY = "sk-test-master-key-0123456789abcdef"
 API_KEY = "sk-ant-api03-test-key-0123456789"
 OAUTH_TOKEN = "sk-ant-oat01-test-token-0123456789"
@@ -40,7 +35,6 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("GATEWAY_ENV_FILE", str(tmp_path / ".env"))
     monkeypatch.setenv("GATEWAY_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("GATEWAY_LOG_DIR", str(tmp_path / "logs"))
-    monkeypatch.setenv("GATEWAY_CONFIG", str(FIXTURE_CONFIG))
     monkeypatch.setenv("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     for var, value in NO_DOTENV.items():  # cleared with the other LITELLM_* above
         monkeypatch.setenv(var, value)

@@ -15,8 +15,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `scripts` without install
 
-from scripts.sim.faults import SimControl
-from scripts.sim.server import SimulatorThread
+from scripts.sim.faults import SimControl  # noqa: E402
+from scripts.sim.server import SimulatorThread  # noqa: E402
 
 ACCESS_KEY = "AKIASIMULATOR0000001"
 SECRET_KEY = "simulated/secret/key/0123456789abcdefghij"
@@ -24,7 +24,7 @@ API_KEY = "sk-ant-api03-sim-test-key"
 OAUTH_TOKEN = "sk-ant-oat01-sim-test-token"
 MODEL = "claude-haiku-4-5-20251001"
 US_MODEL = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
-# How the pinned Claude Code CLI opens its system prompt (tests/e2e/test_claude_code_signature.py
+# How the pinned Claude Code CLI opens its system prompt (tests/test_claude_code_signature.py
 # records it): the simulator answers a subscription token only for requests that open so.
 CLAUDE_CODE_SYSTEM = [{"type": "text", "text": "x-anthropic-billing-header: cc_version=2.1.197.123; cc_entrypoint=sdk-cli;"},
                       {"type": "text", "text": "You are a Claude agent, built on Anthropic's Claude Agent SDK."}]

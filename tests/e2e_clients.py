@@ -23,7 +23,7 @@ FULL_REPLY = "This is a deterministic reply from the simulator."
 TOOL_REPLY = "Tool result received: sunny"
 TOOLS = [{"name": "get_weather", "description": "Weather in a city",
           "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}]
-TOOL_PROMPT = "What is the weather in Paris?"
+TOOL_PROMPT = "Please use the tool for Paris."
 RESPONSES_TOOLS = [{"type": "function", "name": t["name"], "description": t["description"],
                     "parameters": t["input_schema"]} for t in TOOLS]
 HELLO = [{"role": "user", "content": "Say hello."}]
@@ -134,7 +134,7 @@ def _tool_round_trip(target: Target, model: str, stream: bool) -> Outcome:
     ask = dict(model=model, max_tokens=128, tools=TOOLS, messages=[{"role": "user", "content": TOOL_PROMPT}])
     first = _stream(client, **ask)[0] if stream else client.messages.create(**ask)
     uses = [b for b in first.content if b.type == "tool_use"]
-    if first.stop_reason != "tool_use" or len(uses) != 1 or uses[0].input != {"city": "Paris"}:
+    if first.stop_reason != "tool_use" or len(uses) != 1 or uses[0].input != {"city": "sim"}:
         return Outcome(text=str(first.content), detail={"stop_reason": first.stop_reason}, requests=1)
     result = {"role": "user", "content": [{"type": "tool_result", "tool_use_id": uses[0].id, "content": "sunny"}]}
     follow = dict(ask, messages=ask["messages"] + [{"role": "assistant", "content": first.content}, result])
@@ -252,7 +252,7 @@ def responses_tools(target: Target, model: str) -> Outcome:
     first = client.responses.create(model=model, input=ask, tools=RESPONSES_TOOLS, tool_choice="required",
                                     parallel_tool_calls=False, max_output_tokens=128)
     calls = [item for item in first.output if item.type == "function_call"]
-    if first.status != "completed" or len(calls) != 1 or json.loads(calls[0].arguments) != {"city": "Paris"}:
+    if first.status != "completed" or len(calls) != 1 or json.loads(calls[0].arguments) != {"city": "sim"}:
         return Outcome(text=str(first.output), detail={"status": first.status})
     follow = ask + [calls[0].model_dump(exclude_none=True),
                     {"type": "function_call_output", "call_id": calls[0].call_id, "output": "sunny"}]

@@ -14,8 +14,8 @@ from scripts.sim.sandbox import write_env
 ACCESS_KEY = "AKIAMODELSTEST000001"
 SECRET_KEY = "models/secret/key/0123456789abcdefghij"
 API_KEY = "sk-ant-api03-models-test-key"
-NEW_MODEL = "claude-opus-6-20270101"  # newer than every simulated model
-NEW_BEDROCK = "anthropic.claude-opus-6-20270101-v1:0"
+NEW_MODEL = "claude-opus-5-20261101"
+NEW_BEDROCK = "anthropic.claude-opus-5-20261101-v1:0"
 ANTHROPIC_IDS = [NEW_MODEL] + [a for a, _, _ in DEFAULT_MODELS]
 BEDROCK_IDS = [NEW_BEDROCK] + [b for _, _, b in DEFAULT_MODELS]
 SIM_OPTIONS = dict(bedrock_access_key=ACCESS_KEY, bedrock_secret_key=SECRET_KEY)

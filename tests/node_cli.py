@@ -21,17 +21,8 @@ TESTS = Path(__file__).resolve().parent
 _REAL_HOME = Path(pwd.getpwuid(os.getuid()).pw_dir)
 
 
-# `make check-cli-latest` (tests/cli_latest.py) runs the suite on other versions than the pins:
-# GATEWAY_TEST_VERSION_<FILE STEM> (e.g. GATEWAY_TEST_VERSION_CLAUDE_CODE) overrides a pin file.
-OVERRIDE_PREFIX = "GATEWAY_TEST_VERSION_"
-
-
-def override_variable(version_file: str) -> str:
-    return OVERRIDE_PREFIX + version_file.removesuffix("_version.txt").upper()
-
-
 def pinned_version(version_file: str) -> str:
-    return os.environ.get(override_variable(version_file)) or (TESTS / version_file).read_text().strip()
+    return (TESTS / version_file).read_text().strip()
 
 
 def cache_dir() -> Path:

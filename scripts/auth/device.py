@@ -1,24 +1,34 @@
-"""`make login-chatgpt`, `make login-copilot`, `make logout`: the toolkit's half of the
-device-code logins (the LiteLLM half, its Authenticators, is scripts/in_proxy/device_login.py;
-scripts/login.py joins the two).
+"""`make login-chatgpt`, `make login-copilot`, `make logout`: LiteLLM's own device-code
+logins, run in this process with the proxy's token directories.
 
-We add a visible countdown and make the result safe: the login runs in a fresh directory
+LiteLLM prints the verification URL and the code, polls, and writes its token files; we
+add a visible countdown and make the result safe: the login runs in a fresh directory
 (mode 0700, umask 077, so every token file is 0600) and its files replace the previous
-login's only once it succeeded, so a cancelled or failed login leaves the old one as it was.
+login's only once it succeeded, so a cancelled or failed login leaves the old one as it
+was. The countdown follows LiteLLM's own polling windows: ChatGPT polls for
+DEVICE_CODE_TIMEOUT_SECONDS (15 min); Copilot polls 12 times 5 s per code and asks for
+a new code up to 3 times (litellm/llms/github_copilot/authenticator.py).
 """
+import logging
 import os
 import shutil
 import sys
 import threading
 import time
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Dict, Optional
 
-from scripts.auth.tokens import LABELS, LOGIN_TARGETS, TOKEN_FILES, current
+from litellm.llms.chatgpt import authenticator as chatgpt_auth
+from litellm.llms.chatgpt.common_utils import ChatGPTAuthError
+from litellm.llms.github_copilot import authenticator as copilot_auth
+from litellm.llms.github_copilot.common_utils import GithubCopilotError
+
+from scripts.auth.tokens import CHATGPT, COPILOT, LABELS, LOGIN_TARGETS, TOKEN_FILES, current
 from scripts.core import paths
 from scripts.core.errors import ToolkitError
 from scripts.core.settings import TOKEN_DIR_VARIABLES
 
+COPILOT_POLL_SECONDS = 12 * 5  # LiteLLM's _poll_for_access_token: 12 attempts, 5 s apart
 TTY_TICK, LOG_TICK = 1.0, 15.0
 
 
@@ -58,11 +68,49 @@ class Countdown:
             self._thread = None
 
 
-# LiteLLM's login for a provider, run with the countdown; raises ToolkitError(reason) when it fails.
-Flow = Callable[[str, Countdown], None]
+def _chatgpt_authenticator(countdown: Countdown):
+    class Watched(chatgpt_auth.Authenticator):
+        # LiteLLM prints the URL and the code, then polls: the countdown runs while it polls.
+        def _poll_for_authorization_code(self, device_code):
+            countdown.start(chatgpt_auth.DEVICE_CODE_TIMEOUT_SECONDS)
+            try:
+                return super()._poll_for_authorization_code(device_code)
+            finally:
+                countdown.stop()
+
+    return Watched()
 
 
-def login(provider: str, flow: Flow) -> str:
+def _copilot_authenticator(countdown: Countdown):
+    class Watched(copilot_auth.Authenticator):
+        def _poll_for_access_token(self, device_code):
+            countdown.start(COPILOT_POLL_SECONDS)
+            try:
+                return super()._poll_for_access_token(device_code)
+            finally:
+                countdown.stop()
+
+    return Watched()
+
+
+def _log_in_chatgpt(countdown: Countdown) -> None:
+    _chatgpt_authenticator(countdown).get_access_token()
+
+
+def _log_in_copilot(countdown: Countdown) -> None:
+    auth = _copilot_authenticator(countdown)
+    auth.get_access_token()
+    try:
+        auth.get_api_key()  # the first Copilot token: proves this GitHub account has Copilot
+    except GithubCopilotError as exc:
+        raise ToolkitError(f"GitHub accepted the login but Copilot refused it ({exc.message}): check that "
+                           f"this GitHub account has a Copilot subscription, then `{LOGIN_TARGETS[COPILOT]}`")
+
+
+FLOWS: Dict[str, Callable[[Countdown], None]] = {CHATGPT: _log_in_chatgpt, COPILOT: _log_in_copilot}
+
+
+def login(provider: str) -> str:
     """Run the device login; on success the new token files replace the old. Returns a summary."""
     final = paths.token_dir(provider)
     os.umask(0o077)
@@ -74,21 +122,19 @@ def login(provider: str, flow: Flow) -> str:
     variable = TOKEN_DIR_VARIABLES[provider]
     previous, os.environ[variable] = os.environ.get(variable), str(scratch)
     countdown = Countdown()
+    # LiteLLM warns "No existing access token found" on the way to a first login: expected here.
+    logging.getLogger("LiteLLM").setLevel(logging.ERROR)
     try:
-        _run(flow, provider, countdown)
+        FLOWS[provider](countdown)
         _promote(scratch, final, TOKEN_FILES[provider])
+    except (ChatGPTAuthError, GithubCopilotError) as exc:
+        raise ToolkitError(f"{LABELS[provider]} login failed ({exc.message}): run `{LOGIN_TARGETS[provider]}` "
+                           "again") from None
     finally:
         countdown.stop()
         shutil.rmtree(scratch, ignore_errors=True)
         _restore(variable, previous)
     return f"logged in to {LABELS[provider]}: {current(provider).text}; tokens in {final} (mode 0600)"
-
-
-def _run(flow: Flow, provider: str, countdown: Countdown) -> None:
-    try:
-        flow(provider, countdown)
-    except ToolkitError as exc:
-        raise ToolkitError(f"{LABELS[provider]} login failed ({exc}): run `{LOGIN_TARGETS[provider]}` again") from None
 
 
 def _promote(scratch: Path, final: Path, names) -> None:

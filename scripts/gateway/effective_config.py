@@ -5,9 +5,6 @@ on the config rendered here, written to the state directory (0600), and `make pr
 prints it with secrets masked. Secrets never enter it: credentials are LiteLLM
 `os.environ/VAR` references, resolved by LiteLLM from the proxy's environment.
 
-The toolkit's own hooks (callbacks, custom_auth) are added here, always: config.yaml
-keeps only the user's settings, and removing a line of it cannot turn a policy off.
-
 The rendering is a list of contributors. Each takes the settings and the config as the
 contributors before it left it, and returns its Additions; render() applies them in order.
 A new .env feature is one more contributor (and one more line in CONTRIBUTORS).
@@ -25,26 +22,11 @@ from scripts.core.errors import ToolkitError
 from scripts.core.files import PRIVATE, write_atomic
 from scripts.core.model_specs import KEYS_VAR, TIERS_VAR, ModelSpec
 from scripts.core.settings import Settings, mask
-from scripts.gateway import shared_state, credential_tiers, web_search
+from scripts.gateway import shared_state, credential_tiers
 
-# The toolkit's own LiteLLM hooks, in every effective config whatever config.yaml says (one
-# place: deleting a line of config.yaml must not turn a policy off). The fallback policy: a
-# request Anthropic refuses as invalid is answered at once, a failed fallback with its own
-# status (in_proxy/fallback_policy.py); the login watch notes a refused ChatGPT/Copilot login
-# for `make status` (in_proxy/login_watch.py); which tier answered last, for `make status`
-# and the status line (in_proxy/last_answer.py); the master-key check, LiteLLM's custom_auth
-# hook (in_proxy/master_key.py), without which LiteLLM's own check answers 500 without a database.
-TOOLKIT_CALLBACKS = ["scripts.in_proxy.login_watch.watcher", "scripts.in_proxy.fallback_policy.policy",
-                     "scripts.in_proxy.last_answer.handler"]
-CUSTOM_AUTH = "scripts.in_proxy.master_key.user_api_key_auth"
-TOOLKIT = "the gateway"
 # LiteLLM callbacks the tiers need (see each module): cooldowns for the hops after the first,
 # and which tier answered last (make status).
 TIER_CALLBACKS = ["scripts.in_proxy.chain_cooldown.handler", "scripts.in_proxy.last_answer.handler"]
-# model_info key: a tier's number as `make status` counts a model's chain (1 Anthropic, 2 Bedrock,
-# 3 the first tier after Bedrock, ...); the status line shows it as "tier 3".
-TIER_NUMBER_INFO = "gateway_tier_number"
-NEW_MODELS_HOOK = "scripts.in_proxy.new_models.handler"
 HEADER = ("# The effective LiteLLM config: {config} plus the models and tiers .env defines.\n"
           "# Written by `make up` to {target} on every start; edit config.yaml or .env, not this.\n")
 SECTIONS = ("router_settings", "litellm_settings", "general_settings")
@@ -66,8 +48,6 @@ class Additions:
     model_info: Dict[str, Dict[str, Any]] = field(default_factory=dict)
     callbacks: List[str] = field(default_factory=list)  # appended to litellm_settings.callbacks
     settings: Dict[str, Dict[str, Any]] = field(default_factory=dict)  # section -> keys set (config.yaml must agree)
-    # How to resolve a disagreement with config.yaml; default: remove the key there or unset `source`
-    fix: Optional[str] = None
 
 
 Contributor = Callable[[Settings, dict], Additions]
@@ -96,12 +76,6 @@ def model_entry(spec: ModelSpec) -> dict:
 def is_openai_compatible_server(spec: ModelSpec) -> bool:
     """openai/ on another server than OpenAI's: DeepSeek, vLLM, an aggregator."""
     return spec.provider == "openai" and bool(spec.api_base) and OPENAI_HOST not in (spec.api_base or "")
-
-
-def toolkit_hooks(settings: Settings, config: dict) -> Additions:
-    """The toolkit's callbacks and custom_auth, independent of config.yaml's lines."""
-    return Additions(TOOLKIT, callbacks=TOOLKIT_CALLBACKS, settings={"general_settings": {"custom_auth": CUSTOM_AUTH}},
-                     fix="remove it from config.yaml: the gateway's master-key check is always on")
 
 
 def env_models(settings: Settings, config: dict) -> Additions:
@@ -147,11 +121,7 @@ def tiers_after_bedrock(settings: Settings, config: dict) -> Additions:
     twins = sorted({t for name in names for t in parsed.fallbacks.get(name, []) if t not in aliases})
     model_info: Dict[str, Dict[str, Any]] = {twin: {"cooldown_time": None} for twin in twins
                                              if _cooldown_times(config, twin) == {0}}
-    # Each tier's number, which the status line shows (scripts/in_proxy/last_answer.py reads it
-    # from the deployment that answered).
-    for number, alias in enumerate(aliases, start=3):
-        model_info[alias] = {TIER_NUMBER_INFO: number}
-    model_info[aliases[-1]]["cooldown_time"] = 0
+    model_info[aliases[-1]] = {"cooldown_time": 0}
     return Additions(TIERS_VAR, fallbacks=fallbacks, model_info=model_info, callbacks=TIER_CALLBACKS)
 
 
@@ -165,51 +135,13 @@ def subscription_tiers(settings: Settings, config: dict) -> Additions:
                      callbacks=found["callbacks"])
 
 
-def release_models(settings: Settings, config: dict) -> Additions:
-    """Claude ids config.yaml does not list get their chain at their first request
-    (scripts/in_proxy/new_models.py, docs/models.md). First, so that its pre-call hook runs
-    before the credential hook's, which then routes the request on the new chain."""
-    return Additions("config.yaml", callbacks=[NEW_MODELS_HOOK])
-
-
 def shared_redis(settings: Settings, config: dict) -> Additions:
     """REDIS_URL: router state (cooldowns) shared by every worker and instance (shared_state.py)."""
     return Additions("REDIS_URL", settings=shared_state.redis_settings(settings, config))
 
 
-def web_search_on_fallback(settings: Settings, config: dict) -> Additions:
-    """GATEWAY_WEB_SEARCH_PROVIDER: LiteLLM's web search interception on every fallback upstream,
-    searching through that provider (scripts/gateway/web_search.py); unset, the guard that
-    answers a web search on the fallback with the setting to add."""
-    name = web_search.provider(settings)
-    if name is None:
-        return Additions(web_search.PROVIDER_VAR, callbacks=[web_search.GUARD_CALLBACK])
-    interception = {"enabled_providers": web_search.intercepted_providers(settings),
-                    "search_tool_name": web_search.SEARCH_TOOL_NAME}
-    return Additions(web_search.PROVIDER_VAR, callbacks=[web_search.INTERCEPTION_CALLBACK], settings={
-        "general_settings": {"search_tools": [web_search.search_tool(settings, name)]},
-        "litellm_settings": {"websearch_interception_params": interception}})
+CONTRIBUTORS: List[Contributor] = [env_models, tiers_after_bedrock, subscription_tiers, shared_redis]
 
-
-# A Bedrock attempt above botocore's body cap is stopped first; then refused features are dropped.
-FALLBACK_CALLBACKS = ["scripts.in_proxy.bedrock_size.guard", "scripts.in_proxy.feature_drop.handler"]
-
-
-def feature_drop(settings: Settings, config: dict) -> Additions:
-    """Always: a Bedrock attempt larger than Bedrock takes is not sent (scripts/in_proxy/bedrock_size.py);
-    a Bedrock fallback refused over a named beta flag or effort value is re-sent once
-    without it (scripts/in_proxy/feature_drop.py); LiteLLM's router does the re-send, allowed by
-    one BadRequestError retry on each Bedrock-only model name."""
-    parsed = configfile.from_data(LABEL, config)
-    twins = [name for name, models in parsed.deployments.items() if "*" not in name
-             and all(model.split("/", 1)[0] == "bedrock" for model in models)]
-    policy = {name: {"BadRequestErrorRetries": 1} for name in twins}
-    return Additions("config.yaml", callbacks=FALLBACK_CALLBACKS,
-                     settings={"router_settings": {"model_group_retry_policy": policy}})
-
-
-CONTRIBUTORS: List[Contributor] = [toolkit_hooks, release_models, env_models, tiers_after_bedrock, subscription_tiers, shared_redis,
-                                   web_search_on_fallback, feature_drop]
 
 def _cooldown_times(config: dict, name: str) -> set:
     return {(entry.get("model_info") or {}).get("cooldown_time") for entry in config.get("model_list") or []
@@ -240,32 +172,21 @@ def _apply_model_info(config: dict, additions: Additions) -> None:
                 del entry["model_info"]
 
 
-def _section(config: dict, name: str) -> Optional[dict]:
-    """config[name], created when absent; None when config.yaml made it something else than a
-    mapping (`litellm_settings: oops`): left as it is, for LiteLLM's own check to name
-    (`make restart` / `make up` report its complaint, config_check.py)."""
-    section = config.setdefault(name, {})
-    return section if isinstance(section, dict) else None
-
-
 def _apply_settings(config: dict, additions: Additions) -> None:
     for section, values in additions.settings.items():
         if section not in SECTIONS:
             raise ValueError(f"{additions.source}: unknown config section {section}")
-        target = _section(config, section)
-        if target is None:
-            continue
+        target = config.setdefault(section, {})
         for key, value in values.items():
             if key in target and target[key] != value:
-                needs = f"{additions.source} needs" if additions.fix else f"{additions.source} in .env needs"
-                fix = additions.fix or f"remove it from config.yaml or unset {additions.source}"
-                raise ToolkitError(f"config.yaml sets {section}.{key} to {target[key]!r} and {needs} {value!r}: {fix}")
+                raise ToolkitError(f"config.yaml sets {section}.{key} to {target[key]!r} and {additions.source} "
+                                   f"in .env needs {value!r}: remove it from config.yaml or unset {additions.source}")
             target[key] = value
 
 
 def _apply_callbacks(config: dict, additions: Additions) -> None:
-    settings = _section(config, "litellm_settings") if additions.callbacks else None
-    if settings is not None:
+    if additions.callbacks:
+        settings = config.setdefault("litellm_settings", {})
         callbacks = list(settings.get("callbacks") or [])
         settings["callbacks"] = callbacks + [c for c in additions.callbacks if c not in callbacks]
 

@@ -1,23 +1,16 @@
 """The proxy's output, written to a log that rotates by size while the proxy runs.
 
 LiteLLM, uvicorn and Python write to file descriptors 1 and 2. `capture()` points both
-at a pipe and a copier process copies what arrives into the log file; once the file would
-pass `max_bytes` it becomes `<log>.1` (`.1` becomes `.2`, ..., the oldest is dropped), so
-the log and its BACKUPS old copies stay under (BACKUPS + 1) x max_bytes however much the
+at a pipe and a thread copies what arrives into the log file; once the file would pass
+`max_bytes` it becomes `<log>.1` (`.1` becomes `.2`, ..., the oldest is dropped), so the
+log and its BACKUPS old copies stay under (BACKUPS + 1) x max_bytes however much the
 proxy writes and however long it runs. The file is renamed, never truncated, so
 `tail -F` (make logs) follows it across a rotation.
 
-Why a process, not a thread (issue 22): the proxy forks its workers after LiteLLM's
-imports (in_proxy/serving.py), and a process that forks while another of its threads runs
-hands each child whatever lock that thread held at that instant. With the copier in a
-process of its own, forked here before LiteLLM is even imported, the proxy runs no thread
-of ours when it forks. And a crash of the interpreter itself (a segfault in a C extension)
-no longer takes the copier with it: Python's fault handler writes its report of every
-thread into the pipe like any other output, and the copier puts it in the current log.
-
-The copier is a grandchild (forked twice), so it is nobody's worker and no reaper's
-child; it ignores the stop signals and ends when the last writer (the proxy and every
-worker) has closed the pipe, after writing what was left.
+A crash of the interpreter itself (a segfault in a C extension) would kill the copying
+thread with it, and the pipe's last bytes with them: so Python's fault handler writes
+its report of every thread straight into the log file instead (re-aimed at each
+rotation; a forked worker keeps the file it was forked with).
 
 Standard library only: litellm_main calls it before LiteLLM is imported, so output of
 that import is captured too.
@@ -25,15 +18,13 @@ that import is captured too.
 import atexit
 import faulthandler
 import os
-import select
-import signal
 import sys
+import threading
 from pathlib import Path
 
 BACKUPS = 3
 READ_SIZE = 65536
 JOIN_SECONDS = 2.0  # how long exit waits for the last output to reach the file
-IGNORED_BY_COPIER = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)  # it stops at the pipe's end
 
 
 def backup(path: Path, number: int) -> Path:
@@ -57,12 +48,15 @@ def rotate_if_over(path: Path, max_bytes: int, backups: int = BACKUPS) -> None:
 class RotatingFile:
     """Append-only log file that rotates before a write would take it past max_bytes."""
 
-    def __init__(self, path: Path, max_bytes: int, backups: int = BACKUPS):
+    def __init__(self, path: Path, max_bytes: int, backups: int = BACKUPS, crash_reports: bool = False):
         self.path, self.max_bytes, self.backups = path, max_bytes, backups
+        self.crash_reports = crash_reports
         self.fd, self.size = self._open()
 
     def _open(self):
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        if self.crash_reports:
+            faulthandler.enable(fd, all_threads=True)
         return fd, os.fstat(fd).st_size
 
     def write(self, data: bytes) -> None:
@@ -119,63 +113,34 @@ def drain(read_fd: int, sink: RotatingFile) -> None:
     os.close(read_fd)
 
 
-def _finish(path: Path, copier_done: int) -> None:
-    """At exit: hand fds 1 and 2 straight to the log file (closing this process's end of
-    the pipe, so the copier writes what is left and stops), then wait briefly for it."""
+def _finish(sink: RotatingFile, thread: threading.Thread) -> None:
+    """At exit: hand fds 1 and 2 straight to the log file (closing the pipe, so the
+    thread writes what is left and stops), then wait briefly for it."""
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except (OSError, ValueError):  # a closed or broken stream has nothing left to flush
             pass
-    direct = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    direct = os.open(sink.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(direct, 1)
     os.dup2(direct, 2)
     os.close(direct)
-    select.select([copier_done], [], [], JOIN_SECONDS)  # readable (EOF) once the copier has exited
+    thread.join(JOIN_SECONDS)
 
 
-def _copy(read_fd: int, copier_done: int, path: Path, max_bytes: int, backups: int) -> None:
-    """The copier process: ignore stop signals, copy until the pipe's end, exit."""
-    for sig in IGNORED_BY_COPIER:
-        signal.signal(sig, signal.SIG_IGN)
-    code = 0
-    try:
-        drain(read_fd, RotatingFile(path, max_bytes, backups))
-    except OSError as exc:  # the log's disk full or gone: say so where output went before
-        os.write(2, f"proxy log copier: {exc}\n".encode(errors="replace"))
-        code = 1
-    finally:
-        os.close(copier_done)
-        os._exit(code)
-
-
-def _start_copier(read_fd: int, write_fd: int, path: Path, max_bytes: int, backups: int) -> int:
-    """Fork the copier as a grandchild; return the read end of a pipe that reaches EOF
-    when it has exited (it holds the only write end)."""
-    done_r, done_w = os.pipe()
-    child = os.fork()
-    if child == 0:
-        os.close(write_fd)
-        os.close(done_r)
-        if os.fork() == 0:
-            _copy(read_fd, done_w, path, max_bytes, backups)
-        os._exit(0)
-    os.waitpid(child, 0)
-    os.close(done_w)
-    os.close(read_fd)
-    return done_r
-
-
-def capture(path: Path, max_bytes: int, backups: int = BACKUPS) -> None:
+def capture(path: Path, max_bytes: int, backups: int = BACKUPS) -> threading.Thread:
     """Send this process's fds 1 and 2 (and its children's) into `path`, rotated by size,
-    a fatal error's report included. Call it before any thread starts."""
+    and a fatal error's report straight into the file."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    sink = RotatingFile(path, max_bytes, backups, crash_reports=True)
     sys.stdout.flush()
     sys.stderr.flush()
     read_fd, write_fd = os.pipe()
-    copier_done = _start_copier(read_fd, write_fd, path, max_bytes, backups)
     os.dup2(write_fd, 1)
     os.dup2(write_fd, 2)
     os.close(write_fd)
-    faulthandler.enable(all_threads=True)  # on fd 2: the pipe, which the copier outlives
-    atexit.register(_finish, path, copier_done)
+    thread = threading.Thread(target=drain, args=(read_fd, sink), name="proxy-log", daemon=True)
+    thread.start()
+    atexit.register(_finish, sink, thread)
+    return thread
+

@@ -11,16 +11,16 @@ import sys
 from pathlib import Path
 from typing import Iterator, List, Optional, Tuple
 
-from scripts.core import env_names, envfile, paths, procs
+from scripts.core import envfile, paths, procs
 from scripts.core import settings as settings_mod
 from scripts.core.errors import ToolkitError, warn
 from scripts.core.http import is_live
 from scripts.gateway import config_check, drain, effective_config, logpipe, readiness
-from scripts.gateway.listener import PROXY_MODULE
 from scripts.gateway.proxy_env import environment
 
-# PROXY_MODULE is in the proxy's command line (litellm_command): with the start time
-# recorded beside the pid, it tells our proxy from any other process that reuses the pid.
+# In the proxy's command line (litellm_command): with the start time recorded beside
+# the pid, it tells our proxy from any other process that reuses the pid.
+PROXY_MODULE = "scripts.in_proxy.litellm_main"
 
 
 def proxy_config(cfg: settings_mod.Settings) -> Path:
@@ -88,7 +88,6 @@ def _forget_stale() -> str:
 def preflight() -> settings_mod.Settings:
     """Everything a start needs, checked before anything is started."""
     _warn_if_shared(paths.env_file())
-    env_names.warn_misspelt(paths.env_file())  # before load: a typo may be why load refuses
     cfg = settings_mod.load()
     effective_config.load_and_render(cfg)  # config.yaml and the .env models and tiers, checked together
     paths.proxy_log_max_bytes()  # a bad GATEWAY_PROXY_LOG_MAX_BYTES stops `up` before anything starts

@@ -22,8 +22,16 @@ and a deployment already cooling down is not cooled again.
 """
 from typing import Optional
 
-from scripts.in_proxy.litellm_surface import (CustomLogger, MidStreamFallbackError,
-                                              _trigger_cooldown_for_failed_deployment, proxy_router)
+from litellm.exceptions import MidStreamFallbackError
+from litellm.integrations.custom_logger import CustomLogger
+from litellm.proxy import proxy_server  # loaded by the proxy itself, which has imported it already
+from litellm.router_utils.fallback_event_handlers import _trigger_cooldown_for_failed_deployment
+
+
+def _router():
+    """The proxy's router, read at each event (the proxy sets it after loading its config)."""
+    return getattr(proxy_server, "llm_router", None)
+
 
 def _requested_group(kwargs: dict) -> Optional[str]:
     for bucket in ("litellm_metadata", "metadata"):
@@ -49,11 +57,11 @@ def cool_down_failed_hop(router, failed_group: str, kwargs: dict, exception: Exc
 class TierCooldown(CustomLogger):
     async def log_success_fallback_event(self, original_model_group: str, kwargs: dict,
                                          original_exception: Exception) -> None:
-        cool_down_failed_hop(proxy_router(), original_model_group, kwargs, original_exception)
+        cool_down_failed_hop(_router(), original_model_group, kwargs, original_exception)
 
     async def log_failure_fallback_event(self, original_model_group: str, kwargs: dict,
                                          original_exception: Exception) -> None:
-        cool_down_failed_hop(proxy_router(), original_model_group, kwargs, original_exception)
+        cool_down_failed_hop(_router(), original_model_group, kwargs, original_exception)
 
 
 handler = TierCooldown()

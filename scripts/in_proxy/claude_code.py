@@ -3,7 +3,7 @@
 A Claude subscription token (CLAUDE_CODE_OAUTH_TOKEN) is for Claude Code; Anthropic
 refuses it for other API traffic. The gateway therefore sends a request to the
 subscription tier only when it carries everything the real CLI sends, recorded from the
-pinned CLI (tests/claude_code_version.txt) by tests/e2e/test_claude_code_signature.py:
+pinned CLI (tests/claude_code_version.txt) by tests/test_claude_code_signature.py:
 
   1. User-Agent     starts with "claude-cli/"   (e.g. "claude-cli/2.1.197 (external, sdk-cli)")
   2. x-app          is "cli"

@@ -19,12 +19,15 @@ import logging
 import time
 from typing import Any, Mapping, Optional
 
+import litellm
 from fastapi import HTTPException
+from litellm.integrations.custom_logger import CustomLogger
+from litellm.litellm_core_utils.exception_mapping_utils import _get_response_headers
+from litellm.proxy import proxy_server
+from litellm.router_utils.cooldown_cache import CooldownCache
 
 from scripts.gateway import credential_tiers
 from scripts.in_proxy import claude_code, credential_routing, usage_gauges, usage_windows
-from scripts.in_proxy.litellm_surface import (CustomLogger, _get_response_headers,
-                                              _get_retry_after_from_exception_header, delete_cooldown, proxy_router)
 
 log = logging.getLogger("claude_gateway.tiers")
 
@@ -51,17 +54,16 @@ class TierHooks(CustomLogger):
         self._router: Any = None
 
     def routes(self) -> credential_routing.Routes:
-        """Read from the router again only when its model list grew (new_models.py adds
-        the chain of a Claude id config.yaml does not list) or the router was replaced."""
-        router = proxy_router()
-        if self._routes is None or self._router != (id(router), len(router.model_list)):
+        """Read from the router once: the model list does not change while the proxy runs."""
+        router = proxy_server.llm_router
+        if self._routes is None or self._router is not router:
             self._routes = credential_routing.routes_of_router(router)
-            self._router = (id(router), len(router.model_list))
+            self._router = router
         return self._routes
 
     async def async_pre_call_hook(self, user_api_key_dict, cache, data: dict, call_type):
         model = data.get("model")
-        if not isinstance(model, str) or proxy_router() is None:
+        if not isinstance(model, str) or proxy_server.llm_router is None:
             return data
         headers = (data.get("proxy_server_request") or {}).get("headers") or {}
         from_claude_code = call_type == "anthropic_messages" and claude_code.is_claude_code(headers, data)
@@ -88,20 +90,20 @@ class TierHooks(CustomLogger):
         usage_gauges.publish(usage)
         if getattr(exception, "status_code", None) != 429:
             return
-        retry_after = _get_retry_after_from_exception_header(response_headers=headers)
+        retry_after = litellm.utils._get_retry_after_from_exception_header(response_headers=headers)
         seconds = usage_windows.cooldown_seconds(usage, time.time(),
                                                  retry_after if retry_after and retry_after > 0 else None)
         if seconds is not None:
             self.cool_down(exception, usage.claim, seconds)
 
     def cool_down(self, exception: Exception, claim: Optional[str], seconds: float) -> None:
-        router = proxy_router()
+        router = proxy_server.llm_router
         cooled = []
         for deployment_id, model in credential_routing.subscription_deployments(router.model_list):
             if usage_windows.claim_covers(claim, model):
                 # Delete first: the in-memory cache keeps an existing key's TTL on a new write,
                 # so the router's own entry (the retry-after) would still expire the cooldown.
-                delete_cooldown(router, deployment_id)
+                router.cooldown_cache.cooldown_store.delete_cache(CooldownCache.get_cooldown_cache_key(deployment_id))
                 router.cooldown_cache.add_deployment_to_cooldown(
                     model_id=deployment_id, original_exception=exception, exception_status=429, cooldown_time=seconds)
                 cooled.append(model)

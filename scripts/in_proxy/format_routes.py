@@ -1,7 +1,7 @@
 """Ollama's API and Gemini's /v1/ routes, mounted on LiteLLM's own FastAPI app.
 
-scripts/in_proxy/litellm_main.py calls mount() once LiteLLM's CLI has set up
-`litellm.proxy.proxy_server`, before uvicorn serves its `app`. Every route here runs LiteLLM's
+scripts/in_proxy/litellm_main.py calls mount() the moment `litellm.proxy.proxy_server`
+has been imported, before uvicorn serves its `app`. Every route here runs LiteLLM's
 own request path, as its native Gemini routes do: `user_api_key_auth` as the
 dependency, then `ProxyBaseLLMRequestProcessing` with the proxy's `llm_router`,
 hooks and callbacks, so fallbacks, cooldowns, metrics and auth are the ones every
@@ -9,22 +9,22 @@ other route gets. Only the formats at the edges are ours (ollama.py, ollama_repl
 
 Everything LiteLLM is taken from the `server` module handed to mount(), read at
 request time (LiteLLM assigns `llm_router`, `master_key`, ... at start-up); this
-module imports nothing of LiteLLM (litellm_main hands it LiteLLM's HOT_ROUTE_PATHS), so
-its unit tests do not pay for LiteLLM's import.
+module imports nothing of LiteLLM, so importing it costs nothing before the CLI runs.
 """
+import ipaddress
 import json
 import os
 import sys
 import time
 from types import ModuleType
-from typing import Any, Collection, Dict, List
+from typing import Any, Dict, List
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException  # FastAPI's is a subclass: both are caught
 
-from scripts.core import settings, trust
+from scripts.core import settings
 from scripts.in_proxy import ollama
 from scripts.in_proxy import ollama_replies as replies
 
@@ -35,8 +35,8 @@ CREDENTIAL_HEADERS = frozenset({b"authorization", b"x-api-key", b"x-goog-api-key
                                 b"x-litellm-api-key", b"ocp-apim-subscription-key"})
 
 
-def mount(server: ModuleType, hot_route_paths: Collection[str]) -> None:
-    """Add the routes to LiteLLM's app (called once, before it is served)."""
+def mount(server: ModuleType) -> None:
+    """Add the routes to LiteLLM's app (called once, right after proxy_server's import)."""
     add_gemini_routes(server)
     keyless = settings.flag(os.environ.get(settings.OLLAMA_KEYLESS))
     if keyless:
@@ -45,7 +45,8 @@ def mount(server: ModuleType, hot_route_paths: Collection[str]) -> None:
     routes = server.app.router.routes
     # Starlette tries the routes in order (~1,000 here, a regex each): LiteLLM puts its busiest
     # first (route_priority.py); Ollama's go right after them instead of at the very end.
-    at = next((i for i, r in enumerate(routes) if getattr(r, "path", None) not in hot_route_paths), len(routes))
+    from litellm.proxy.route_priority import HOT_ROUTE_PATHS  # loaded already: proxy_server imported it
+    at = next((i for i, r in enumerate(routes) if getattr(r, "path", None) not in HOT_ROUTE_PATHS), len(routes))
     routes[at:at] = ollama_router(server, keyless).routes
 
 
@@ -105,7 +106,12 @@ def body_is_json(scope: Dict[str, Any]) -> None:
 
 
 def is_loopback(host: str) -> bool:
-    return trust.is_loopback_address(host)
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return address.is_loopback or bool(mapped and mapped.is_loopback)
 
 
 def error_response(status: int, message: Any, headers: Any = None) -> JSONResponse:

@@ -16,8 +16,9 @@ import re
 import time
 from pathlib import Path
 
+from litellm.integrations.custom_logger import CustomLogger
+
 from scripts.core import paths
-from scripts.in_proxy.litellm_surface import CustomLogger
 
 WATCHED = ("chatgpt", "github_copilot")
 REFUSED = "refused.json"

@@ -20,11 +20,13 @@ import hmac
 from typing import Optional
 
 from fastapi import Request
+from litellm.constants import LITELLM_PROXY_ADMIN_NAME, LITELLM_PROXY_MASTER_KEY_ALIAS
+from litellm.proxy import proxy_server
+from litellm.proxy._types import LiteLLMRoutes, LitellmUserRoles, UserAPIKeyAuth
+from litellm.proxy.auth.auth_utils import get_request_route
+from litellm.proxy.common_utils.http_parsing_utils import read_request_body
 
 from scripts.in_proxy import claude_code, credential_routing
-from scripts.in_proxy.litellm_surface import (LITELLM_PROXY_ADMIN_NAME, LITELLM_PROXY_MASTER_KEY_ALIAS, LiteLLMRoutes,
-                                              LitellmUserRoles, UserAPIKeyAuth, get_request_route, proxy_router,
-                                              proxy_server, read_request_body)
 from scripts.in_proxy.refusals import GatewayRefusal, log_refusal
 
 NO_KEY = ("no proxy key: send LITELLM_MASTER_KEY from .env as `Authorization: Bearer <key>` "
@@ -48,7 +50,7 @@ async def user_api_key_auth(request: Request, api_key: Optional[str]) -> UserAPI
     route = get_request_route(request)  # scope["path"]: a forged Host header cannot change it
     if route in LiteLLMRoutes.public_routes.value:
         return UserAPIKeyAuth(user_role=LitellmUserRoles.INTERNAL_USER_VIEW_ONLY)
-    problem = key_problem(request, api_key, proxy_server().master_key)
+    problem = key_problem(request, api_key, proxy_server.master_key)
     if problem:
         log_refusal(request, route, problem.split(":")[0])
         raise GatewayRefusal(401, "authentication_error", problem)
@@ -58,9 +60,8 @@ async def user_api_key_auth(request: Request, api_key: Optional[str]) -> UserAPI
         raise GatewayRefusal(403, "permission_error", spending)
     if route.rstrip("/") == COUNT_TOKENS_ROUTE:  # no pre-call hook runs there
         body = await read_request_body(request)  # already parsed by LiteLLM: no second read
-        router = proxy_router()
-        refusal = isinstance(body, dict) and router and credential_routing.count_tokens_refusal(
-            credential_routing.routes_of_router(router), body, claude_code.is_claude_code(request.headers, body))
+        refusal = isinstance(body, dict) and proxy_server.llm_router and credential_routing.count_tokens_refusal(
+            credential_routing.routes_of_router(proxy_server.llm_router), body, claude_code.is_claude_code(request.headers, body))
         if refusal:
             log_refusal(request, route, "subscription tier asked for by another client")
             raise GatewayRefusal(403, "permission_error", refusal)

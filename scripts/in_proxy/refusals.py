@@ -11,12 +11,11 @@ from typing import Dict
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-
-from scripts.in_proxy.litellm_surface import (ProxyException, get_request_route, verbose_proxy_logger,
-                                              verbose_proxy_stdout_logger)
+from litellm._logging import verbose_proxy_logger, verbose_proxy_stdout_logger
+from litellm.proxy._types import ProxyException
+from litellm.proxy.auth.auth_utils import get_request_route
 
 ANTHROPIC_PREFIXES = ("/v1/messages", "/messages", "/anthropic/")
-OLLAMA_PREFIX = "/api/"
 GEMINI_MARKERS = (":generateContent", ":streamGenerateContent", ":countTokens", ":embedContent")
 GEMINI_STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED"}
 MAX_LOGGED_PATH = 120
@@ -40,8 +39,6 @@ def log_refusal(request: Request, route: str, reason: str) -> None:
 
 def error_body(route: str, status: int, kind: str, message: str) -> Dict[str, object]:
     """The error as the route's API writes it, so each SDK shows the message."""
-    if route.startswith(OLLAMA_PREFIX):
-        return {"error": message}  # Ollama's shape (scripts/in_proxy/ollama.py)
     if route.startswith(ANTHROPIC_PREFIXES):
         return {"type": "error", "error": {"type": kind, "message": message}}
     if route.startswith("/v1beta/") or any(marker in route for marker in GEMINI_MARKERS):

@@ -22,14 +22,11 @@ import os
 import signal
 import socket
 import sys
-import threading
 import time
 from typing import Callable, Dict
 
-import h11
 import uvicorn
 from prometheus_client import multiprocess
-from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from scripts.gateway import readiness
 
@@ -38,10 +35,6 @@ from scripts.gateway import readiness
 MIN_WORKER_LIFE = 10.0
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 STARTUP_FAILURE = 3  # uvicorn.run's exit code when the app's start-up fails
-# Seconds a connection may take to send a request's head (line and headers). Uvicorn has no
-# such limit: 1,500 connections that never finished their headers were all still held after
-# 40 s (issue 22). Clients send a head in one write; 10 s is generous on any network.
-HEADER_DEADLINE = 10.0
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -80,42 +73,6 @@ class ClosingWhenDraining:
         await self.app(scope, receive, send_closing)
 
 
-class HeadDeadlineProtocol(H11Protocol):
-    """Uvicorn's h11 protocol, plus a deadline for each request's head (slow-loris). Armed when
-    the connection opens and when the first bytes of a next request arrive, disarmed once
-    the head is complete: an idle keep-alive connection is left to Uvicorn's own timeout."""
-
-    head_timer: "asyncio.TimerHandle | None" = None
-
-    def connection_made(self, transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._arm()
-
-    def data_received(self, data: bytes) -> None:
-        super().data_received(data)
-        if self.conn.their_state is not h11.IDLE:
-            self._disarm()
-        elif self.head_timer is None:
-            self._arm()
-
-    def connection_lost(self, exc) -> None:
-        self._disarm()
-        super().connection_lost(exc)
-
-    def _arm(self) -> None:
-        self.head_timer = self.loop.call_later(HEADER_DEADLINE, self._head_too_slow)
-
-    def _disarm(self) -> None:
-        if self.head_timer is not None:
-            self.head_timer.cancel()
-            self.head_timer = None
-
-    def _head_too_slow(self) -> None:
-        self.head_timer = None
-        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
-            self.transport.close()
-
-
 class _Server(uvicorn.Server):
     """Uvicorn's server that says when it listens (readiness.py) and drains gently."""
 
@@ -139,14 +96,20 @@ class _Server(uvicorn.Server):
         await super().shutdown(sockets=sockets)
 
 
-def serve(app, uvicorn_args: dict, proxy_pid: int) -> None:
-    """Run LiteLLM's app (set up already by its CLI) with LiteLLM's Uvicorn arguments
-    (host and port among them) on a socket of ours, until SIGTERM/SIGINT: Uvicorn then
-    stops listening, lets the requests in flight finish, and runs LiteLLM's shutdown."""
-    args = dict(uvicorn_args)
-    host, port = args["host"], args["port"]
+def serve(host: str, port: int, proxy_pid: int) -> None:
+    """Run LiteLLM's app (set up already by its CLI) with LiteLLM's Uvicorn arguments on
+    a socket of ours, until SIGTERM/SIGINT: Uvicorn then stops listening, lets the
+    requests in flight finish, and runs LiteLLM's shutdown."""
+    # Imported here: importing this module (tests do) must not cost LiteLLM's 7 s import.
+    from litellm.proxy.proxy_cli import ProxyInitializationHelpers
+
+    args = ProxyInitializationHelpers.get_default_unvicorn_init_args(host=host, port=port)
+    loop = ProxyInitializationHelpers.get_loop_type()
+    if loop:
+        args["loop"] = loop
+    from litellm.proxy.proxy_server import app
+
     args["app"] = gate = ClosingWhenDraining(app)
-    args["http"] = HeadDeadlineProtocol
     sock = listening_socket(host, port)
     server = _Server(uvicorn.Config(**args))
     server.proxy_pid, server.gate = proxy_pid, gate
@@ -165,7 +128,6 @@ class Workers:
         self.stopping = False
 
     def _fork(self) -> None:
-        warn_of_threads()  # at the first forks and at every replacement
         pid = os.fork()
         if pid == 0:
             for sig in STOP_SIGNALS:
@@ -225,27 +187,6 @@ class Workers:
         return code
 
 
-def other_threads() -> int:
-    """Threads of this process besides the calling one, native ones included (/proc on
-    Linux; Python's own count elsewhere)."""
-    try:
-        return len(os.listdir("/proc/self/task")) - 1
-    except OSError:
-        return threading.active_count() - 1
-
-
-def warn_of_threads() -> None:
-    """A fork copies only the forking thread: a lock another thread holds at that moment
-    stays held in the child forever (issue 22: a worker died of a segfault after its
-    sibling was killed, forked from a process whose log thread ran). The log copier is a
-    process (gateway/logpipe.py), so no thread should run here; say so if one does."""
-    count = other_threads()
-    if count:
-        names = ", ".join(t.name for t in threading.enumerate() if t is not threading.current_thread())
-        print(f"gateway: forking workers while {count} other thread(s) run ({names or 'native'}): "
-              "a lock they hold stays held in the workers", file=sys.stderr, flush=True)
-
-
 def _describe(status: int) -> str:
     if os.WIFSIGNALED(status):
         return f"signal {os.WTERMSIG(status)}"
@@ -264,11 +205,12 @@ def clear_metrics_dir() -> None:
             os.unlink(os.path.join(where, name))
 
 
-def run(app, uvicorn_args: dict, workers: int) -> int:
-    """Serve `app` in this process (1 worker) or in `workers` forked workers."""
+def run(host: str, port: int, workers: int) -> int:
+    """Serve in this process (1 worker) or in `workers` forked workers."""
     proxy_pid = os.getpid()
     if workers <= 1:
-        serve(app, uvicorn_args, proxy_pid)
+        serve(host, port, proxy_pid)
         return 0
     clear_metrics_dir()
-    return Workers(workers, lambda: serve(app, uvicorn_args, proxy_pid)).run()
+    return Workers(workers, lambda: serve(host, port, proxy_pid)).run()
+

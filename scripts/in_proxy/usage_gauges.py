@@ -11,20 +11,12 @@ its own metrics at /metrics/ (the default registry). `make status`, the Grafana 
     gateway_subscription_cooldown_until_timestamp_seconds      until when the gateway keeps
                                                                Claude Code off the subscription (0: it does not)
     gateway_subscription_updated_timestamp_seconds             when the last answer came
-
-The same reading goes to state/subscription-usage.json for `claude-gateway statusline`, which
-runs every few hundred milliseconds inside Claude Code and must not wait for /metrics/. The
-file is rewritten only when what it shows changes (a window's whole percent, a status, a
-reset, the cooldown), so a request that changes nothing costs no write.
 """
-import json
 import time
 from typing import Optional
 
 from prometheus_client import Gauge
 
-from scripts.core import paths
-from scripts.core.files import PRIVATE, write_atomic
 from scripts.in_proxy.usage_windows import STATUSES, Usage
 
 # mostrecent: with several worker processes (PROMETHEUS_MULTIPROC_DIR) the latest value wins.
@@ -51,38 +43,6 @@ def status_code(status: Optional[str]) -> float:
     return float(STATUSES.index(status)) if status in STATUSES else -1.0
 
 
-class UsageFile:
-    """The status line's copy of the reading; written only when what it shows changes."""
-
-    def __init__(self) -> None:
-        self.values: dict = {"windows": {}, "claim": None, "status": None, "cooldown_until": 0.0}
-        self.shown: Optional[dict] = None
-
-    @staticmethod
-    def as_shown(values: dict) -> dict:
-        """What the status line prints of the values: utilization in whole percent."""
-        windows = {name: {**w, "utilization": None if w.get("utilization") is None else round(w["utilization"] * 100)}
-                   for name, w in values["windows"].items()}
-        return {**values, "windows": windows}
-
-    def record(self, changes: dict, now: float) -> None:
-        new = {**self.values, **changes}
-        shown = self.as_shown(new)
-        if shown == self.shown:
-            return
-        self.values, self.shown = new, shown
-        write_atomic(paths.subscription_usage_file(), json.dumps({**new, "since": now}, sort_keys=True) + "\n",
-                     mode=PRIVATE)
-
-
-USAGE_FILE = UsageFile()
-
-
-def _file_fields(usage: Usage) -> dict:
-    windows = {w.name: {"utilization": w.utilization, "reset": w.reset, "status": w.status} for w in usage.windows}
-    return {"windows": windows, "claim": usage.claim, "status": usage.status}
-
-
 def publish(usage: Usage, now: Optional[float] = None) -> None:
     for window in usage.windows:
         if window.utilization is not None:
@@ -97,9 +57,7 @@ def publish(usage: Usage, now: Optional[float] = None) -> None:
     if usage.reset is not None:
         RESET.labels(claim).set(usage.reset)
     UPDATED.set(now if now is not None else time.time())
-    USAGE_FILE.record(_file_fields(usage), now if now is not None else time.time())
 
 
 def cooled_down_until(until: float) -> None:
     COOLDOWN_UNTIL.set(until)
-    USAGE_FILE.record({"cooldown_until": until}, time.time())

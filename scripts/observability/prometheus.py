@@ -2,9 +2,7 @@
 
 The copy written to the state directory differs from monitoring/prometheus/
 prometheus.yml in the scrape target only (the proxy's address from .env instead of
-host.docker.internal:47000), in the file the proxy's key is read from (the proxy answers
-/metrics/ only with the master key: scripts/in_proxy/gatekeeper.py), and in the intervals
-when --scrape-interval is given. The key file is written 0600, next to the copy.
+host.docker.internal:47000), and in the intervals when --scrape-interval is given.
 Prometheus then runs in the foreground (Ctrl-C stops it); install it with
 `sudo apt install prometheus` or `brew install prometheus`.
 """
@@ -20,12 +18,10 @@ import yaml
 from scripts.core import configfile, paths, procs
 from scripts.core import settings as settings_mod
 from scripts.core.errors import ToolkitError
-from scripts.core.files import PRIVATE, write_atomic
 
 PROMETHEUS_DIR = paths.PROJECT_DIR / "monitoring" / "prometheus"
 JOB = "litellm-proxy"
 DEFAULT_LISTEN = "127.0.0.1:47090"
-KEY_FILE_NAME = "proxy-key"  # Prometheus' credentials_file: the master key, sent as Bearer
 HEADER = ("# Written by `make monitoring-native` from monitoring/prometheus/prometheus.yml\n"
           "# (scrape target: the proxy from .env). Edit that file, not this copy.\n")
 
@@ -45,16 +41,13 @@ def metrics_note() -> Optional[str]:
     return None
 
 
-def render_config(text: str, target: str, interval: Optional[str] = None, key_file: Optional[Path] = None) -> str:
-    """prometheus.yml with the proxy job scraping `target` (with the key in `key_file`, and
-    both intervals set to `interval`)."""
+def render_config(text: str, target: str, interval: Optional[str] = None) -> str:
+    """prometheus.yml with the proxy job scraping `target` (and both intervals set to `interval`)."""
     config = yaml.safe_load(text)
     jobs = [job for job in config.get("scrape_configs") or [] if job.get("job_name") == JOB]
     if not jobs:
         raise ToolkitError(f"monitoring/prometheus/prometheus.yml has no scrape job {JOB!r}: restore it from git")
     jobs[0]["static_configs"] = [{"targets": [target]}]
-    if key_file:
-        jobs[0]["authorization"] = {"type": "Bearer", "credentials_file": str(key_file)}
     if interval:
         config.setdefault("global", {}).update(scrape_interval=interval, evaluation_interval=interval)
     return HEADER + yaml.safe_dump(config, sort_keys=False)
@@ -76,17 +69,6 @@ def write_config(rendered: str, directory: Path) -> Path:
     config = directory / "prometheus.yml"
     config.write_text(rendered)
     return config
-
-
-def write_key_file(cfg: settings_mod.Settings, directory: Path) -> Path:
-    """The master key for Prometheus' scrapes, readable by this user only."""
-    if not cfg.master_key:
-        raise ToolkitError("LITELLM_MASTER_KEY is not set in .env, and the proxy answers /metrics/ only with it: "
-                           "run `make generate-key`")
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / KEY_FILE_NAME
-    write_atomic(path, cfg.master_key, mode=PRIVATE)
-    return path
 
 
 def prometheus_command(binary: str, config: Path, data_dir: Path, listen: str) -> List[str]:
@@ -117,16 +99,14 @@ def run(args: argparse.Namespace) -> int:
     note = metrics_note()
     if note:
         print(note)
+    rendered = render_config((PROMETHEUS_DIR / "prometheus.yml").read_text(), target, args.scrape_interval)
     directory = state_dir()
-    rendered = render_config((PROMETHEUS_DIR / "prometheus.yml").read_text(), target, args.scrape_interval,
-                             directory / KEY_FILE_NAME)
     data_dir = args.data_dir or directory / "data"
     command = prometheus_command(binary or "prometheus", directory / "prometheus.yml", data_dir, args.listen)
     if args.dry_run:
         print(f"Would write {directory / 'prometheus.yml'} (target {target})")
         print(f"Would run: {shlex.join(command)}")
         return 0
-    write_key_file(cfg, directory)
     write_config(rendered, directory)
     print(f">> Prometheus on http://{args.listen} scraping http://{target}/metrics/ (Ctrl-C stops it)", flush=True)
     os.execv(binary, command)

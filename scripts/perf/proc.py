@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from scripts.core import sockets
 from scripts.core.procs import stat_fields
 
 PROC = Path("/proc")
@@ -68,9 +67,43 @@ def _sum_mb(pids: List[int], file: str, field: str) -> Optional[float]:
     return total_kb / 1024
 
 
+def _listening_inodes(port: int) -> set:
+    inodes = set()
+    for table in ("tcp", "tcp6"):
+        try:
+            lines = (PROC / "net" / table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            parts = line.split()
+            if len(parts) > 9 and parts[3] == "0A" and int(parts[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(parts[9])
+    return inodes
+
+
 def owns_port(pid: int, port: int) -> Optional[bool]:
     """Whether the process (or one of its children) holds the listening socket on port."""
     if not PROC.is_dir():
         return None
-    members = tree(pid)
-    return any(set(found.pids) & set(members) for found in sockets.listeners(port, members))
+    wanted = {f"socket:[{inode}]" for inode in _listening_inodes(port)}
+    if not wanted:
+        return False
+    for member in tree(pid):
+        if _socket_links(member) & wanted:
+            return True
+    return False
+
+
+def _socket_links(pid: int) -> set:
+    fd_dir = PROC / str(pid) / "fd"
+    try:
+        fds = os.listdir(fd_dir)
+    except OSError:
+        return set()
+    links = set()
+    for fd in fds:
+        try:
+            links.add(os.readlink(fd_dir / fd))
+        except OSError:
+            continue  # closed while we looked
+    return links

@@ -133,18 +133,3 @@ def _span(seconds: int) -> str:
     if hours >= 48:
         return f"{hours // 24}d"
     return f"{hours}h{rest // 60:02d}m" if hours else f"{rest // 60}m"
-
-
-def profile_problem(profile: Optional[str]) -> Optional[str]:
-    """Why the AWS profile .env names cannot sign Bedrock requests, read from the AWS
-    config files (no network); None when it is defined or none is named. `make up`
-    warns with it, so a missing profile is found before the first fallback fails."""
-    if not profile:
-        return None
-    try:
-        find(profile)
-    except NotSsoProfile:
-        return None  # static keys: defined, nothing more to check without a call
-    except ToolkitError as exc:
-        return f"the Bedrock fallback has no credentials: {exc}"
-    return None

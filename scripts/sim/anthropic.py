@@ -41,18 +41,15 @@ from scripts.sim.faults import (
 from scripts.sim.messages import (
     DEFAULT_MODELS,
     MID_SYSTEM_BETA,
+    MID_SYSTEM_MODELS,
     build_message,
     estimate_tokens,
     message_events,
     new_id,
-    takes_mid_system,
     tool_summary,
     validate_common,
 )
-from scripts.sim.model_list import created_at, model_page, release_route
-from scripts.sim.rules import EFFORT_VALUES, Rules
-from scripts.sim.rules import control_routes as rules_routes
-from scripts.sim.rules import reset as reset_rules
+from scripts.sim.model_list import created_at, model_page
 from scripts.sim.subscription import RATE_LIMITED, Subscription, system_texts
 from scripts.sim.subscription import control_routes as subscription_routes
 from scripts.sim.summary import request_summary
@@ -103,15 +100,6 @@ def beta_flags(headers) -> list:
     return [b.strip() for v in headers.getall("anthropic-beta", []) for b in v.split(",") if b.strip()]
 
 
-def _effort_problem(body: dict) -> Optional[str]:
-    """Anthropic's effort page: output_config.effort is one of its levels (rules.EFFORT_VALUES)."""
-    config = body.get("output_config")
-    effort = config.get("effort") if isinstance(config, dict) else None
-    if effort is None or effort in EFFORT_VALUES:
-        return None
-    return f"output_config.effort: Input should be {', '.join(repr(v) for v in EFFORT_VALUES)}"
-
-
 def _routing_error(status: int, exc: web.HTTPException) -> web.Response:
     kind = {404: "not_found_error", 405: "invalid_request_error"}.get(status, "api_error")
     return error_response(status, kind, exc.reason or "Not Found")
@@ -120,11 +108,9 @@ def _routing_error(status: int, exc: web.HTTPException) -> web.Response:
 class AnthropicSim:
     def __init__(self, models: Optional[Iterable] = None, api_keys: Optional[Iterable[str]] = None,
                  oauth_tokens: Optional[Iterable[str]] = None, fault: Optional[Fault] = None,
-                 claude_code_only: Optional[str] = None, mid_system_beta: str = "optional"):
+                 claude_code_only: Optional[str] = None):
         """models: ids or (id, display_name) pairs; api_keys/oauth_tokens: if given, only these;
-        claude_code_only: the shape of the Claude-Code-only rule (subscription.SHAPES);
-        mid_system_beta: "required" when mid-conversation system turns need MID_SYSTEM_BETA."""
-        self.mid_system_beta_required = mid_system_beta == "required"
+        claude_code_only: the shape of the Claude-Code-only rule (subscription.SHAPES)."""
         entries = [(m, m) if isinstance(m, str) else tuple(m) for m in (models or DEFAULT_MODELS)]
         self.models = [{"type": "model", "id": e[0], "display_name": e[1],
                         "created_at": created_at(e[0], i)} for i, e in enumerate(entries)]
@@ -133,8 +119,6 @@ class AnthropicSim:
         self.state = SimState("anthropic", fault)
         self.subscription = Subscription()
         self.state.on_reset.append(self.subscription.reset)
-        self.rules = Rules()
-        self.state.on_reset.append(lambda: reset_rules(self.rules))
         if claude_code_only:
             self.subscription.configure({"claude_code_only": claude_code_only})
         self.cache: dict = {}
@@ -142,23 +126,13 @@ class AnthropicSim:
     def app(self) -> web.Application:
         app = web.Application(middlewares=[recorder(self.state, _routing_error)],
                               client_max_size=64 * 1024 * 1024)
-        controls = control_routes(self.state) + subscription_routes(self.subscription) + rules_routes(self.rules)
-        app.add_routes(controls + [
-            release_route(self.release),
+        app.add_routes(control_routes(self.state) + subscription_routes(self.subscription) + [
             web.post("/v1/messages", self.messages),
             web.post("/v1/messages/count_tokens", self.count_tokens),
             web.get("/v1/models", self.list_models),
             web.get("/v1/models/{model_id}", self.get_model),
         ])
         return app
-
-    def release(self, ids) -> list:
-        """New models, listed first (the real list is newest first) and served from now on."""
-        known = {m["id"] for m in self.models}
-        fresh = [{"type": "model", "id": i, "display_name": i, "created_at": created_at(i, 0)}
-                 for i in dict.fromkeys(ids) if i not in known]
-        self.models[:0] = fresh
-        return [m["id"] for m in self.models]
 
     # --- gatekeeping -------------------------------------------------------------------------
 
@@ -212,13 +186,8 @@ class AnthropicSim:
 
     async def _body(self, request: web.Request, allowed: set, required: tuple):
         """(body, None) or (None, error response) after the checks shared by both POSTs."""
-        raw = await request.read()
-        if len(raw) > self.rules.anthropic_max_body:
-            # Anthropic's errors page: 413 request_too_large above the Messages API's 32 MB.
-            return None, error_response(413, "request_too_large", "Request exceeds the maximum allowed number "
-                                        f"of bytes ({self.rules.anthropic_max_body}).")
         try:
-            body = json.loads(raw)
+            body = json.loads(await request.read())
         except ValueError:
             return None, error_response(400, "invalid_request_error", "Invalid JSON in request body")
         if not isinstance(body, dict):
@@ -263,10 +232,9 @@ class AnthropicSim:
             return error_response(429, "rate_limit_error", RATE_LIMITED, used_up)
         return None
 
-    def _mid_system(self, request: web.Request, body: dict) -> bool:
-        """Whether role "system" turns are taken (messages.py MID_SYSTEM_SINCE: the sources)."""
-        beta_ok = not self.mid_system_beta_required or MID_SYSTEM_BETA in request[REC]["anthropic_beta"]
-        return takes_mid_system(body["model"]) and beta_ok
+    @staticmethod
+    def _mid_system(request: web.Request, body: dict) -> bool:
+        return body["model"] in MID_SYSTEM_MODELS and MID_SYSTEM_BETA in request[REC]["anthropic_beta"]
 
     # --- handlers ------------------------------------------------------------------------------
 
@@ -276,7 +244,7 @@ class AnthropicSim:
                                                                 ("model", "messages", "max_tokens"))
         if err:
             return err
-        problem = validate_common(body, self._mid_system(request, body)) or _effort_problem(body)
+        problem = validate_common(body, self._mid_system(request, body))
         request[REC].update(tool_summary(body), rejected=problem)
         if problem:
             return error_response(400, "invalid_request_error", problem)
@@ -290,8 +258,7 @@ class AnthropicSim:
         if early is not None:
             return early
         greeting = f"Hello from simulated Anthropic (model {body['model']})."
-        msg = build_message(body, greeting, body["model"], new_id("msg_sim"), self.cache,
-                            request[REC]["anthropic_beta"], server_tools=True)
+        msg = build_message(body, greeting, body["model"], new_id("msg_sim"), self.cache)
         usage = self.subscription.use() if oauth else ratelimit_headers(49, 60)
         headers = {"request-id": new_id("req_sim"), **usage}
         if not stream:

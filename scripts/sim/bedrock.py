@@ -21,7 +21,6 @@ from typing import Iterable, Optional
 
 from aiohttp import web
 
-from scripts.sim.bedrock_rules import BEDROCK_BETAS, too_large, validate_invoke
 from scripts.sim.converse import converse_events, converse_reply, converse_to_messages
 from scripts.sim.eventstream import encode_event, encode_exception
 from scripts.sim.faults import (
@@ -34,27 +33,38 @@ from scripts.sim.faults import (
     recorder,
 )
 from scripts.sim.messages import (
-    BEDROCK_SIGNING_KEY,
     DEFAULT_MODELS,
+    MID_SYSTEM_MODELS,
     build_message,
     message_events,
     new_id,
-    sign_thinking,
     tool_summary,
+    validate_common,
 )
-from scripts.sim.model_list import release_route
-from scripts.sim.rules import Rules
-from scripts.sim.rules import control_routes as rules_routes
-from scripts.sim.rules import reset as reset_rules
 from scripts.sim.sigv4 import SigV4Checker
-from scripts.sim.summary import request_summary
 
 SERVICE_FAULT = ":http://internal.amazon.com/coral/com.amazon.bedrock/"
-def _thinking_blocks(body: dict) -> int:
-    """How many thinking blocks the request replays (tests check what reached Bedrock)."""
-    msgs = body.get("messages") if isinstance(body.get("messages"), list) else []
-    return sum(1 for m in msgs if isinstance(m, dict) and isinstance(m.get("content"), list)
-               for b in m["content"] if isinstance(b, dict) and b.get("type") == "thinking")
+INVOKE_KEYS = {"anthropic_version", "anthropic_beta", "max_tokens", "messages", "system",
+               "temperature", "top_p", "top_k", "stop_sequences", "tools", "tool_choice",
+               "thinking", "metadata"}
+# Beta flags Bedrock accepts in anthropic_beta: the documented ones plus every flag
+# LiteLLM 1.106 forwards to Bedrock (its anthropic_beta_headers_config.json), so a
+# rejection here means the real service would reject it too. Claude-Code and OAuth
+# flags are API-only and rejected ("invalid beta flag").
+BEDROCK_BETAS = {
+    "interleaved-thinking-2025-05-14", "context-1m-2025-08-07", "token-efficient-tools-2025-02-19",
+    "computer-use-2024-10-22", "computer-use-2025-01-24", "computer-use-2025-11-24",
+    "output-128k-2025-02-19", "dev-full-thinking-2025-05-14", "context-management-2025-06-27",
+    "fine-grained-tool-streaming-2025-05-14", "tool-search-tool-2025-10-19", "tool-examples-2025-10-29",
+    "effort-2025-11-24", "structured-outputs-2025-11-13", "compact-2026-01-12",
+    "dangerous-tool-use-2026-09-03", "mid-conversation-output-config-2026-07-01",
+    "mid-conversation-tool-changes-2026-07-01", "thinking-binding-controls-2026-08-01",
+    "thinking-display-updates-2026-08-18"}
+# Models whose InvokeModel body may carry output_config (effort, format), as LiteLLM 1.106's
+# model map flags them (supports_output_config); the others reject the key like any extraneous one.
+OUTPUT_CONFIG_MODELS = {"claude-opus-4-5-20251101", "claude-opus-4-6", "claude-sonnet-4-6", "claude-opus-4-7",
+                        "claude-opus-4-8", "claude-sonnet-5"}
+OUTPUT_CONFIG_KEYS = {"effort", "format"}
 # Anthropic id -> (inference types, lifecycle, has a global. profile); unlisted models are
 # profile-only, ACTIVE and global. No current Claude model allows on-demand (bare id) calls.
 TRAITS = {"claude-opus-4-1-20250805": (["INFERENCE_PROFILE"], "ACTIVE", False),
@@ -112,6 +122,29 @@ def _entry(model) -> dict:
             "status": status, "global": has_global, **spec}
 
 
+def validate_invoke(body: dict, betas_ok: set, anthropic_id: Optional[str] = None) -> Optional[str]:
+    allowed = INVOKE_KEYS | ({"output_config"} if anthropic_id in OUTPUT_CONFIG_MODELS else set())
+    extra = [k for k in body if k not in allowed]
+    if extra:
+        return (f"Malformed input request: #: extraneous key [{extra[0]}] is not permitted, "
+                "please reformat your input and try again.")
+    output_config = body.get("output_config", {})
+    bad = sorted(set(output_config) - OUTPUT_CONFIG_KEYS) if isinstance(output_config, dict) else ["output_config"]
+    if bad:
+        return f"output_config.{bad[0]}: Extra inputs are not permitted"
+    if body.get("anthropic_version") != "bedrock-2023-05-31":
+        return "invalid anthropic_version"
+    betas = body.get("anthropic_beta", [])
+    if not isinstance(betas, list) or any(b not in betas_ok for b in betas):
+        return "invalid beta flag"
+    for key in ("max_tokens", "messages"):
+        if key not in body:
+            return (f"Malformed input request: #: required key [{key}] not found, "
+                    "please reformat your input and try again.")
+    # No beta needed here: LiteLLM never forwards mid-conversation-system-* to Bedrock and keeps
+    # the turns in place for these models (its model map: supports_mid_conversation_system).
+    return validate_common(body, anthropic_id in MID_SYSTEM_MODELS)
+
 
 class BedrockSim:
     def __init__(self, models: Optional[Iterable] = None, credentials: Optional[tuple] = None,
@@ -130,14 +163,12 @@ class BedrockSim:
         self._profiles: dict = {}
         self.betas = set(betas or BEDROCK_BETAS)
         self.state = SimState("bedrock", fault)
-        self.rules = Rules()
-        self.state.on_reset.append(lambda: reset_rules(self.rules))
         self.cache: dict = {}
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=[recorder(self.state, lambda status, exc: aws_error(
             status, "UnknownOperationException", exc.reason))], client_max_size=64 * 1024 * 1024)
-        app.add_routes(control_routes(self.state) + rules_routes(self.rules) + [release_route(self.release),
+        app.add_routes(control_routes(self.state) + [
             web.post("/model/{model_id:.+}/invoke", self.invoke),
             web.post("/model/{model_id:.+}/invoke-with-response-stream", self.invoke_stream),
             web.post("/model/{model_id:.+}/converse", self.converse),
@@ -147,15 +178,6 @@ class BedrockSim:
             web.get("/inference-profiles/{profile_id}", self.get_inference_profile),
         ])
         return app
-
-    def release(self, ids) -> list:
-        """New foundation models (Bedrock ids, anthropic.<id>[-vN:M]) with their inference
-        profiles, listed and callable from now on."""
-        fresh = [_entry(i) for i in dict.fromkeys(ids) if i not in self.by_id]
-        self.models[:0] = fresh
-        self.by_id.update({m["modelId"]: m for m in fresh})
-        self._profiles.clear()  # rebuilt with the new models on the next look-up
-        return [m["modelId"] for m in self.models]
 
     def region_prefixes(self, region: str) -> list:
         return self.prefixes.get(region) or default_prefixes(region)
@@ -194,10 +216,6 @@ class BedrockSim:
         entry, err = self._resolve(rec["model"], rec["region"])
         if err:
             return None, None, err
-        problem = too_large(raw, self.rules, request.path)
-        if problem:
-            rec["rejected"] = problem
-            return None, None, invalid(problem)
         try:
             body = json.loads(raw)
         except ValueError:
@@ -216,13 +234,10 @@ class BedrockSim:
             return None, None, err
         if translate:
             body, problem = translate(body)
-            problem = problem or validate_invoke(body, self.betas, entry["anthropic_id"], self.rules)
+            problem = problem or validate_invoke(body, self.betas, entry["anthropic_id"])
         else:
-            problem = validate_invoke(body, self.betas, entry["anthropic_id"], self.rules)
-        request[REC].update(tool_summary(body or {}), rejected=problem, request=request_summary(body or {}),
-                            anthropic_beta=(body or {}).get("anthropic_beta"),
-                            output_config=(body or {}).get("output_config"),
-                            thinking_replayed=_thinking_blocks(body or {}))
+            problem = validate_invoke(body, self.betas, entry["anthropic_id"])
+        request[REC].update(tool_summary(body or {}), rejected=problem)
         if problem:
             return None, None, invalid(problem)
         fault = self.state.take_fault(request[REC]["model"])
@@ -230,12 +245,7 @@ class BedrockSim:
         if early is not None:
             return None, None, early
         greeting = f"Hello from simulated Bedrock (model {request[REC]['model']})."
-        betas = body.get("anthropic_beta") if isinstance(body.get("anthropic_beta"), list) else []
-        msg = build_message(body, greeting, entry["anthropic_id"], new_id("msg_bdrk_"), self.cache, betas)
-        if self.rules.signatures == "own":
-            for block in msg["content"]:
-                if block["type"] == "thinking":
-                    block["signature"] = sign_thinking(block["thinking"], BEDROCK_SIGNING_KEY)
+        msg = build_message(body, greeting, entry["anthropic_id"], new_id("msg_bdrk_"), self.cache)
         return msg, fault, None
 
     async def invoke(self, request: web.Request) -> web.StreamResponse:

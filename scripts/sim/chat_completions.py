@@ -1,9 +1,15 @@
 """The OpenAI chat-completions model of the OpenAI-compatible simulator: validation the
 way OpenAI-compatible APIs validate, a deterministic reply, and its streamed chunks.
 
-What the model answers (tool calls, documents, structured output) is the shared
-simulated model's, scripts/sim/model_brain.py, through scripts/sim/openai_brain.py.
-The rules kept here:
+Deterministic rules (the same as the Claude simulators', messages.py, so tests read alike):
+- Reply text: "<greeting> This is a deterministic reply from the simulator."
+- A tool call is produced when `tools` is set, the last message is a user message,
+  tool_choice is not "none", and tool_choice forces a tool ("required" or a named
+  function) or the last user text contains "use the tool" (case-insensitive).
+  "use the tool NAME" picks the tool NAME when there is one (else the first), and
+  "use the tool NAME with key=value, key=value" sets those arguments; the others come from
+  the parameters schema (required properties, or all: string "sim", number 1, bool true).
+- A last message with role "tool" gets "<greeting> Tool result received: <contents>".
 - thinking {"type": "enabled"} (Z.AI's switch) adds reasoning_content to the message.
 - max_tokens / max_completion_tokens count words: a longer reply is cut, finish_reason "length".
 """
@@ -14,11 +20,19 @@ import re
 import time
 from typing import Optional
 
-from scripts.sim.messages import THINKING_TEXT, TEXT_CHUNK_WORDS, new_id
-from scripts.sim.model_brain import decide
-from scripts.sim.openai_brain import chat_ask
+from scripts.sim.messages import THINKING_TEXT, TEXT_CHUNK_WORDS, fake_input, new_id
 
 ROLES = ("system", "developer", "user", "assistant", "tool")
+TOOL_HINT = re.compile(r"use the tool(?:\s+([A-Za-z_][\w-]*))?(?:\s+with\s+([^\n]+))?", re.I)
+
+
+def text_of(content) -> str:
+    """Plain text of a message content: a string or a list of content parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(part.get("text", "") for part in content if isinstance(part, dict) and part.get("type") == "text")
+    return ""
 
 
 def _tool_call_ids(message: dict) -> list:
@@ -84,17 +98,54 @@ def validate(body: dict) -> Optional[str]:
     return _validate_tool_turns(messages) or _validate_tools(body)
 
 
+def _pick_tool(body: dict) -> Optional[tuple]:
+    """(tool function, arguments) when the rules above call for a tool."""
+    tools, choice, last = body.get("tools"), body.get("tool_choice", "auto"), body["messages"][-1]
+    if not tools or choice == "none" or last["role"] != "user":
+        return None
+    functions = [t["function"] for t in tools]
+    hint = tool_hint(text_of(last.get("content")))
+    if isinstance(choice, dict):
+        function = next(f for f in functions if f["name"] == choice["function"]["name"])
+    elif hint or choice == "required":
+        named = hint.group(1) if hint else None
+        function = next((f for f in functions if f["name"] == named), functions[0])
+    else:
+        return None
+    return function, hinted_arguments(function, hint)
+
+
+def tool_hint(text: str) -> Optional[re.Match]:
+    """The last "use the tool [NAME] [with k=v, ...]" of a user text (the user's own words
+    come after Claude Code's reminders)."""
+    hints = list(TOOL_HINT.finditer(text))
+    return hints[-1] if hints else None
+
+
+def hinted_arguments(function: dict, hint: Optional[re.Match]) -> dict:
+    """Arguments from the function's schema, with the hint's k=v pairs over them."""
+    args = fake_input(function.get("parameters") or {})
+    for pair in (hint.group(2) or "").split(",") if hint else []:
+        key, sep, value = pair.partition("=")
+        if sep and key.strip():
+            args[key.strip()] = value.strip().rstrip(".")  # the sentence's full stop is not part of it
+    return args
+
+
 def build_completion(body: dict, greeting: str, model: str) -> dict:
     """The whole (non-streamed) chat.completion for a validated body."""
     message: dict = {"role": "assistant", "content": None}
-    answer = decide(chat_ask(body, greeting))
-    if answer.call:
-        name, args = answer.call
+    picked = _pick_tool(body)
+    if picked:
+        function, args = picked
         message["tool_calls"] = [{"id": new_id("call_sim"), "type": "function",
-                                  "function": {"name": name, "arguments": json.dumps(args)}}]
+                                  "function": {"name": function["name"], "arguments": json.dumps(args)}}]
         finish, out_tokens = "tool_calls", max(1, len(json.dumps(args)) // 4)
     else:
-        words, finish = answer.text.split(" "), "stop"
+        results = [text_of(m.get("content")) for m in _trailing_tool_messages(body["messages"])]
+        text = f"{greeting} Tool result received: {' '.join(results)}" if results else \
+            f"{greeting} This is a deterministic reply from the simulator."
+        words, finish = text.split(" "), "stop"
         limit = body.get("max_completion_tokens") or body.get("max_tokens")
         if limit and len(words) > limit:
             words, finish = words[:limit], "length"
@@ -106,6 +157,15 @@ def build_completion(body: dict, greeting: str, model: str) -> dict:
             "choices": [{"index": 0, "message": message, "finish_reason": finish}],
             "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": out_tokens,
                       "total_tokens": prompt_tokens + out_tokens, "prompt_tokens_details": {"cached_tokens": 0}}}
+
+
+def _trailing_tool_messages(messages: list) -> list:
+    tail = []
+    for msg in reversed(messages):
+        if msg["role"] != "tool":
+            break
+        tail.insert(0, msg)
+    return tail
 
 
 def completion_chunks(completion: dict) -> list:

@@ -34,7 +34,7 @@ def _block(b: dict) -> Optional[dict]:
                 "input": tu.get("input", {})}
     if "toolResult" in b:
         tr = b["toolResult"]
-        parts = [_attachment(c) or {"type": "text", "text": c["text"] if "text" in c else json.dumps(c.get("json"))}
+        parts = [{"type": "text", "text": c["text"] if "text" in c else json.dumps(c.get("json"))}
                  for c in tr.get("content", [])]
         return {"type": "tool_result", "tool_use_id": tr.get("toolUseId"), "content": parts}
     if "reasoningContent" in b:
@@ -42,24 +42,7 @@ def _block(b: dict) -> Optional[dict]:
         return {"type": "thinking", "thinking": rt.get("text", ""), "signature": rt.get("signature")}
     if "cachePoint" in b:
         return None
-    return _attachment(b) or {"type": "text", "text": "[unsupported block]"}
-
-
-# Converse's document formats (botocore's bedrock-runtime DocumentFormat) as media types.
-DOC_MEDIA = {"pdf": "application/pdf", "txt": "text/plain", "md": "text/markdown", "html": "text/html",
-             "csv": "text/csv"}
-
-
-def _attachment(b: dict) -> Optional[dict]:
-    """A Converse image/document block (bytes arrive base64 in the JSON body) as the
-    Anthropic block the model reads."""
-    for kind in ("image", "document"):
-        if kind in b:
-            fmt = b[kind].get("format", "")
-            media = f"image/{fmt}" if kind == "image" else DOC_MEDIA.get(fmt, "application/octet-stream")
-            data = (b[kind].get("source") or {}).get("bytes", "")
-            return {"type": kind, "source": {"type": "base64", "media_type": media, "data": data}}
-    return None
+    return {"type": "text", "text": "[attachment]"}  # image/document: content is irrelevant here
 
 
 def _blocks(content: list) -> list:

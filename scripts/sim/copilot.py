@@ -27,9 +27,7 @@ from typing import Optional
 from aiohttp import web
 
 from scripts.sim.faults import REC, Fault, SimState, control_routes, pre_fault, pump_stream, recorder
-from scripts.sim.messages import new_id
-from scripts.sim.model_brain import decide
-from scripts.sim.openai_brain import chat_ask
+from scripts.sim.messages import fake_input, new_id
 from scripts.sim.oauth import DeviceGrants, LoginControl, b64url, bearer
 
 CLIENT_ID = "Iv1.b507a08c87ecfe98"  # the Copilot plugin's OAuth app, which LiteLLM uses
@@ -182,14 +180,32 @@ def _check_chat(body, models) -> Optional[tuple]:
     return None
 
 
+def _text(content) -> str:
+    if isinstance(content, str):
+        return content
+    return " ".join(p.get("text", "") for p in content or [] if isinstance(p, dict))
+
+
 def _reply(body: dict, greeting: str) -> dict:
-    """The shared simulated model's answer (scripts/sim/model_brain.py) as a chat message."""
-    answer = decide(chat_ask(body, greeting))
-    if answer.call:
-        name, args = answer.call
-        call = {"id": new_id("call_"), "type": "function", "function": {"name": name, "arguments": json.dumps(args)}}
+    """Same deterministic rules as the other simulators (scripts/sim/messages.py)."""
+    msgs, tools = body["messages"], [t for t in body.get("tools") or [] if t.get("type") == "function"]
+    results = []
+    for msg in reversed(msgs):
+        if msg["role"] != "tool":
+            break
+        results.insert(0, _text(msg.get("content")))
+    if results:
+        return {"role": "assistant", "content": f"{greeting} Tool result received: {' '.join(results)}"}
+    choice = body.get("tool_choice") or "auto"
+    asked = msgs[-1]["role"] == "user" and "use the tool" in _text(msgs[-1].get("content")).lower()
+    if tools and choice != "none" and (asked or choice == "required" or isinstance(choice, dict)):
+        fn = tools[0]["function"]
+        if isinstance(choice, dict):
+            fn = next((t["function"] for t in tools if t["function"]["name"] == choice["function"]["name"]), fn)
+        call = {"id": new_id("call_"), "type": "function",
+                "function": {"name": fn["name"], "arguments": json.dumps(fake_input(fn.get("parameters") or {}))}}
         return {"role": "assistant", "content": None, "tool_calls": [call]}
-    return {"role": "assistant", "content": answer.text}
+    return {"role": "assistant", "content": f"{greeting} This is a deterministic reply from the simulator."}
 
 
 def _chunks(completion: dict) -> list:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import struct
 import uuid
 import zlib
-from typing import NamedTuple
+from typing import Iterator, NamedTuple
 
 PRELUDE_LEN = 12
 CRC_LEN = 4
@@ -149,3 +149,12 @@ def decode_all(data: bytes) -> list[Message]:
     if dec.pending:
         raise EventStreamError(f"stream ended inside a frame ({dec.pending} bytes left)")
     return msgs
+
+
+def iter_frames(chunks) -> Iterator[Message]:
+    """Decode frames from an iterable of byte chunks (e.g. a streaming HTTP body)."""
+    dec = EventStreamDecoder()
+    for chunk in chunks:
+        yield from dec.feed(chunk)
+    if dec.pending:
+        raise EventStreamError(f"stream ended inside a frame ({dec.pending} bytes left)")

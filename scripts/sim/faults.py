@@ -275,14 +275,6 @@ class SimControl:
     def health(self) -> dict:
         return self._call("GET", "/_sim/health")
 
-    def release(self, *model_ids: str) -> list:
-        """A model release: the ids are listed and served from now on (sim/model_list.py)."""
-        return self._call("POST", "/_sim/models", {"add": list(model_ids)})["models"]
-
-    def rules(self, **switches) -> dict:
-        """The acceptance-rule switches (scripts/sim/rules.py): set the given ones, return all."""
-        return self._call("POST", "/_sim/rules", switches) if switches else self._call("GET", "/_sim/rules")
-
     def subscription(self, **spec) -> dict:
         """Anthropic only: the subscription rules and usage windows (see sim/subscription.py)."""
         return self._call("POST", "/_sim/subscription", spec)

@@ -2,15 +2,20 @@
 reply generation and the streamed event sequence. Bedrock's InvokeModel for Claude
 speaks the same message/event shapes as api.anthropic.com, so both use this.
 
-What the model answers (tool calls, documents, structured output, web search) is the
-shared simulated model's, scripts/sim/model_brain.py, through scripts/sim/messages_brain.py.
-The rules kept here:
-- thinking {"type":"enabled"|"adaptive"} puts a signed thinking block first (after a tool
-  result only with interleaved thinking: the beta or adaptive); signatures are
+Deterministic rules (so tests can assert exact behaviour):
+- Reply text: "<greeting> This is a deterministic reply from the simulator.", where
+  the caller's greeting names the upstream and model.
+- A tool_use block is produced when `tools` is set, the last message carries no
+  tool_result, tool_choice is not "none", and either tool_choice forces a tool
+  ("any"/"tool") or the last user text contains "use the tool" (case-insensitive).
+  The tool is the one named by tool_choice, else the first; its input is built from
+  the input_schema (required properties, or all: string "sim", number 1, bool true).
+- A last message with tool_result blocks gets "<greeting> Tool result received: <content>".
+- thinking {"type":"enabled"|"adaptive"} puts a signed thinking block first; signatures are
   checked when thinking blocks are sent back (one scheme for both simulators, since
   real signatures are valid across platforms).
 - Prompt caching: a cache_control prefix of >= 1024 estimated tokens is "written"
-  the first time and "read" for 5 minutes (ttl "1h": an hour) after; tokens ~= JSON chars / 4.
+  the first time and "read" for 5 minutes after; tokens ~= JSON chars / 4.
 - max_tokens counts words: a longer reply is cut with stop_reason "max_tokens".
 """
 from __future__ import annotations
@@ -23,17 +28,10 @@ import re
 import time
 from typing import Optional
 
-from scripts.sim.messages_brain import ask_of, search_blocks, thinking_allowed
-from scripts.sim.model_brain import decide
-
 # (Anthropic id, display name, Bedrock model id), newest first as the real /v1/models
 # orders them. Newer models have undated ids and irregular Bedrock ids; these are
 # the ids LiteLLM 1.106's model map and the toolkit's config.yaml use.
 DEFAULT_MODELS = [
-    # Claude Code 2.1.337's defaults (claude-opus-5-5; claude-sonnet-5-5 on a subscription
-    # login), which config.yaml does not list: served through the gateway's new-model path.
-    ("claude-opus-5-5", "Claude Opus 5.5", "anthropic.claude-opus-5-5"),
-    ("claude-sonnet-5-5", "Claude Sonnet 5.5", "anthropic.claude-sonnet-5-5"),
     ("claude-sonnet-5", "Claude Sonnet 5", "anthropic.claude-sonnet-5"),
     ("claude-opus-4-8", "Claude Opus 4.8", "anthropic.claude-opus-4-8"),
     ("claude-opus-4-7", "Claude Opus 4.7", "anthropic.claude-opus-4-7"),
@@ -46,29 +44,12 @@ DEFAULT_MODELS = [
     ("claude-opus-4-20250514", "Claude Opus 4", "anthropic.claude-opus-4-20250514-v1:0"),
     ("claude-sonnet-4-20250514", "Claude Sonnet 4", "anthropic.claude-sonnet-4-20250514-v1:0"),
 ]
-# Claude 4.8 and later take role "system" turns right after a user turn (Claude Code's
-# reminders); older models reject the role anywhere. Anthropic, "What's new in Claude 4.8"
-# (platform.claude.com/docs/en/about-claude/models/whats-new-claude-4-8): "Claude Opus 4.8
-# accepts role: "system" messages immediately after a user turn ... No beta header is
-# required." Claude Code before 2.1.337 sent the beta below with them, and gateways reported
-# the API asking for it (github.com/astaxie/TokenHub/pull/73): the sources disagree, so the
-# Anthropic simulator has a switch (--anthropic-mid-system-beta optional|required).
-MID_SYSTEM_SINCE = (4, 8)
+# Claude 4.8+ and the 5 family take role "system" turns after the first one (Claude Code's
+# reminders; on the API with the beta below); older models reject the role anywhere.
+MID_SYSTEM_MODELS = ("claude-opus-4-8", "claude-sonnet-5")
 MID_SYSTEM_BETA = "mid-conversation-system-2026-04-07"
-_CLAUDE_VERSION = re.compile(r"^claude-[a-z]+-(\d{1,2}(?:-\d{1,2})?)(?:-\d{8})?$")
-
-
-def claude_version(model_id: Optional[str]) -> tuple:
-    """(4, 8) for claude-opus-4-8, (5,) for claude-sonnet-5; () for an id of another shape."""
-    match = _CLAUDE_VERSION.match(model_id or "")
-    return tuple(int(p) for p in match[1].split("-")) if match else ()
-
-
-def takes_mid_system(model_id: Optional[str]) -> bool:
-    """Claude <family> 4.8 or later (claude-opus-4-8, claude-sonnet-5, claude-opus-5-5 ...)."""
-    return claude_version(model_id) >= MID_SYSTEM_SINCE
 THINKING_TEXT = "The request is simple; the simulator answers it deterministically."
-CACHE_MIN_TOKENS, CACHE_TTLS = 1024, {"5m": 300, "1h": 3600}
+CACHE_MIN_TOKENS, CACHE_TTL = 1024, 300
 TEXT_CHUNK_WORDS = 3
 
 
@@ -76,12 +57,21 @@ def new_id(prefix: str) -> str:
     return prefix + base64.b32encode(os.urandom(15)).decode().lower()
 
 
-SIGNING_KEY = b"sim-thinking:"  # the Anthropic simulator's (and, with rules.signatures "shared", Bedrock's)
-BEDROCK_SIGNING_KEY = b"sim-bedrock-thinking:"  # Bedrock's own, with rules.signatures "own"
+def sign_thinking(text: str) -> str:
+    return base64.b64encode(hashlib.sha256(b"sim-thinking:" + text.encode()).digest()).decode()
 
 
-def sign_thinking(text: str, key: bytes = SIGNING_KEY) -> str:
-    return base64.b64encode(hashlib.sha256(key + text.encode()).digest()).decode()
+def text_of(content) -> str:
+    """Plain text of a message content (string or block list), tool results included."""
+    if isinstance(content, str):
+        return content
+    parts = []
+    for block in content or []:
+        if block.get("type") == "text":
+            parts.append(block.get("text", ""))
+        elif block.get("type") == "tool_result":
+            parts.append(text_of(block.get("content", "")))
+    return " ".join(parts)
 
 
 def estimate_tokens(body: dict) -> int:
@@ -89,11 +79,10 @@ def estimate_tokens(body: dict) -> int:
     return max(1, len(json.dumps(parts, separators=(",", ":"))) // 4)
 
 
-def validate_common(body: dict, mid_system: bool = False, key: bytes = SIGNING_KEY) -> Optional[str]:
+def validate_common(body: dict, mid_system: bool = False) -> Optional[str]:
     """Checks the real API applies to the Messages body (shared with Bedrock invoke).
 
-    mid_system: the model and request allow role "system" turns after the first turn;
-    key: the one thinking signatures must have been made with."""
+    mid_system: the model and request allow role "system" turns after the first turn."""
     mt = body.get("max_tokens")
     if not isinstance(mt, int) or isinstance(mt, bool) or mt < 1:
         return "max_tokens: Input should be a valid integer greater than or equal to 1"
@@ -103,14 +92,14 @@ def validate_common(body: dict, mid_system: bool = False, key: bytes = SIGNING_K
     system = body.get("system")
     if system is not None and not isinstance(system, (str, list)):
         return "system: Input should be a valid string or list of text blocks"
-    return _validate_messages(msgs, mid_system, key) or _validate_tools(body) or _validate_thinking(body)
+    return _validate_messages(msgs, mid_system) or _validate_tools(body) or _validate_thinking(body)
 
 
 def _role(msgs: list, i: int) -> Optional[str]:
     return msgs[i].get("role") if 0 <= i < len(msgs) and isinstance(msgs[i], dict) else None
 
 
-def _validate_messages(msgs: list, mid_system: bool = False, key: bytes = SIGNING_KEY) -> Optional[str]:
+def _validate_messages(msgs: list, mid_system: bool = False) -> Optional[str]:
     for i, msg in enumerate(msgs):
         # A mid-conversation system turn follows a user turn and ends the list or precedes an assistant turn.
         placed = mid_system and _role(msgs, i - 1) == "user" and _role(msgs, i + 1) in (None, "assistant")
@@ -125,10 +114,8 @@ def _validate_messages(msgs: list, mid_system: bool = False, key: bytes = SIGNIN
         for j, block in enumerate(content):
             if not isinstance(block, dict) or "type" not in block:
                 return f"messages.{i}.content.{j}.type: Field required"
-            # Anthropic's extended thinking docs: thinking blocks go back with their signature
-            # unchanged, which the API verifies.
             if block["type"] == "thinking" and block.get("signature") != sign_thinking(
-                    block.get("thinking", ""), key):
+                    block.get("thinking", "")):
                 return f"messages.{i}.content.{j}: Invalid `signature` in `thinking` block"
         err = _check_tool_pairing(msgs, i)
         if err:
@@ -212,9 +199,32 @@ def _validate_thinking(body: dict) -> Optional[str]:
     return None
 
 
+def _fake_value(schema: dict):
+    if schema.get("enum"):
+        return schema["enum"][0]
+    kind = schema.get("type")
+    return {"integer": 1, "number": 1, "boolean": True, "array": [],
+            "object": fake_input(schema)}.get(kind, "sim")
+
+
+def fake_input(schema: dict) -> dict:
+    props = schema.get("properties") or {}
+    return {k: _fake_value(props.get(k, {})) for k in (schema.get("required") or list(props))}
+
+
+def _pick_tool(body: dict) -> Optional[dict]:
+    tools, choice = body.get("tools"), body.get("tool_choice") or {"type": "auto"}
+    last = body["messages"][-1]
+    if not tools or choice["type"] == "none" or _ids(last, "tool_result", "tool_use_id"):
+        return None
+    if choice["type"] == "tool":
+        return next(t for t in tools if t["name"] == choice["name"])
+    asked = last["role"] == "user" and "use the tool" in text_of(last["content"]).lower()
+    return tools[0] if choice["type"] == "any" or asked else None
+
+
 def cache_usage(body: dict, cache: dict) -> tuple:
-    """(cache_creation, cache_read, ttl) tokens for the prefix ending at the last cache_control;
-    ttl "5m" or "1h" as that cache_control asks (extended-cache-ttl)."""
+    """(cache_creation, cache_read) tokens for the prefix ending at the last cache_control."""
     pieces = list(body.get("tools") or [])
     system = body.get("system")
     pieces += system if isinstance(system, list) else []
@@ -224,65 +234,58 @@ def cache_usage(body: dict, cache: dict) -> tuple:
     if body.get("cache_control") and pieces:
         marked.append(len(pieces) - 1)  # top-level cache_control caches the whole prompt
     if not marked:
-        return 0, 0, "5m"
-    last = pieces[marked[-1]].get("cache_control") or body.get("cache_control") or {}
-    ttl = "1h" if last.get("ttl") == "1h" else "5m"
+        return 0, 0
     prefix = json.dumps(pieces[:marked[-1] + 1], sort_keys=True)
     tokens = len(prefix) // 4
     if tokens < CACHE_MIN_TOKENS:
-        return 0, 0, ttl  # the real API silently skips caching below the minimum
+        return 0, 0  # the real API silently skips caching below the minimum
     key, now = hashlib.sha256(prefix.encode()).hexdigest(), time.monotonic()
     hit = cache.get(key, 0) > now
     if len(cache) > 10000:
         cache.clear()
-    cache[key] = now + CACHE_TTLS[ttl]
-    return (0, tokens, ttl) if hit else (tokens, 0, ttl)
+    cache[key] = now + CACHE_TTL
+    return (0, tokens) if hit else (tokens, 0)
 
 
-def _answer_blocks(answer, body: dict) -> tuple:
-    """(content blocks, stop_reason, stop_sequence, output tokens) of the model's answer."""
-    if answer.call:
-        name, args = answer.call
-        block = {"type": "tool_use", "id": new_id("toolu_sim"), "name": name, "input": args}
-        return [block], "tool_use", None, max(1, len(json.dumps(args)) // 4)
-    if answer.search:
-        blocks = search_blocks(answer, new_id)
-        return blocks, "end_turn", None, len(answer.text.split())
-    text, stop, stop_seq = answer.text, "end_turn", None
-    for seq in body.get("stop_sequences") or []:
-        if seq and seq in text:
-            text, stop, stop_seq = text[:text.index(seq)], "stop_sequence", seq
-    words = text.split(" ")
-    room = body["max_tokens"]
-    if len(words) > room:
-        words, stop = words[:max(room, 0)], "max_tokens"
-    return [{"type": "text", "text": " ".join(words)}], stop, stop_seq, len(words)
+def _reply_text(body: dict, greeting: str) -> str:
+    last = body["messages"][-1]
+    results = [b for b in last["content"] if b.get("type") == "tool_result"] \
+        if isinstance(last["content"], list) else []
+    if results:
+        got = " ".join(text_of(b.get("content", "")) for b in results)
+        return f"{greeting} Tool result received: {got}"
+    return f"{greeting} This is a deterministic reply from the simulator."
 
 
-def build_message(body: dict, greeting: str, model: str, msg_id: str, cache: dict,
-                  betas: Optional[list] = None, server_tools: bool = False) -> dict:
-    """The full (non-streamed) assistant message for a validated Messages body.
-
-    betas: the request's beta flags (interleaved thinking); server_tools: the upstream
-    runs Anthropic's server tools (web search)."""
-    content, out_tokens = [], 0
-    if thinking_on(body) and thinking_allowed(body, betas or []):
+def build_message(body: dict, greeting: str, model: str, msg_id: str, cache: dict) -> dict:
+    """The full (non-streamed) assistant message for a validated Messages body."""
+    content, out_tokens, stop, stop_seq = [], 0, "end_turn", None
+    if thinking_on(body):
         # display "omitted": the real API returns an empty thinking text, still signed.
         shown = "" if body["thinking"].get("display") == "omitted" else THINKING_TEXT
         content.append({"type": "thinking", "thinking": shown, "signature": sign_thinking(shown)})
         out_tokens += len(THINKING_TEXT.split())
-    answer = decide(ask_of(body, greeting, server_tools))
-    blocks, stop, stop_seq, tokens = _answer_blocks(answer, {**body, "max_tokens": body["max_tokens"] - out_tokens})
-    content += blocks
-    out_tokens += tokens
-    created, read, ttl = cache_usage(body, cache)
-    # The split by ttl: https://docs.anthropic.com/en/docs/build-with-claude/prompt-caching
-    split = {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0, f"ephemeral_{ttl}_input_tokens": created}
+    tool = _pick_tool(body)
+    if tool:
+        args = fake_input(tool.get("input_schema") or {})
+        content.append({"type": "tool_use", "id": new_id("toolu_sim"), "name": tool["name"],
+                        "input": args})
+        out_tokens, stop = out_tokens + max(1, len(json.dumps(args)) // 4), "tool_use"
+    else:
+        text = _reply_text(body, greeting)
+        for seq in body.get("stop_sequences") or []:
+            if seq and seq in text:
+                text, stop, stop_seq = text[:text.index(seq)], "stop_sequence", seq
+        words = text.split(" ")
+        room = body["max_tokens"] - out_tokens
+        if len(words) > room:
+            words, stop = words[:max(room, 0)], "max_tokens"
+        content.append({"type": "text", "text": " ".join(words)})
+        out_tokens += len(words)
+    created, read = cache_usage(body, cache)
     usage = {"input_tokens": max(1, estimate_tokens(body) - created - read),
              "cache_creation_input_tokens": created, "cache_read_input_tokens": read,
-             "cache_creation": split, "output_tokens": out_tokens}
-    if answer.search:
-        usage["server_tool_use"] = {"web_search_requests": 1}
+             "output_tokens": out_tokens}
     return {"id": msg_id, "type": "message", "role": "assistant", "model": model,
             "content": content, "stop_reason": stop, "stop_sequence": stop_seq, "usage": usage}
 
@@ -297,14 +300,11 @@ def _block_stream(block: dict) -> tuple:
     if kind == "text":
         words = re.findall(r"\S+\s*", block["text"]) or [""]
         texts = ["".join(words[i:i + TEXT_CHUNK_WORDS]) for i in range(0, len(words), TEXT_CHUNK_WORDS)]
-        cites = [{"type": "citations_delta", "citation": c} for c in block.get("citations") or []]
-        return {"type": "text", "text": ""}, cites + [{"type": "text_delta", "text": t} for t in texts]
+        return {"type": "text", "text": ""}, [{"type": "text_delta", "text": t} for t in texts]
     if kind == "thinking":
         deltas = [{"type": "thinking_delta", "thinking": t} for t in _chunks(block["thinking"], 24)]
         return ({"type": "thinking", "thinking": "", "signature": ""},
                 deltas + [{"type": "signature_delta", "signature": block["signature"]}])
-    if kind == "web_search_tool_result":
-        return block, []  # sent whole in content_block_start
     raw = json.dumps(block["input"])
     deltas = [{"type": "input_json_delta", "partial_json": p} for p in [""] + _chunks(raw, 12)]
     return {**block, "input": {}}, deltas

@@ -2,9 +2,7 @@
 (limit 1..1000, after_id / before_id, has_more, first_id / last_id)."""
 import re
 from datetime import datetime, timedelta, timezone
-from typing import Callable, Iterable, Mapping, Union
-
-from aiohttp import web
+from typing import Mapping, Union
 
 
 def created_at(model_id: str, position: int) -> str:
@@ -35,18 +33,3 @@ def model_page(models: list, query: Mapping[str, str]) -> Union[dict, str]:
         page, has_more = models[start:start + limit], start + limit < len(ids)
     return {"data": page, "has_more": has_more, "first_id": page[0]["id"] if page else None,
             "last_id": page[-1]["id"] if page else None}
-
-
-def release_route(release: Callable[[Iterable[str]], list]) -> web.RouteDef:
-    """POST /_sim/models {"add": [ids]}: a model release while the simulator runs (the new ids
-    are listed and served from then on, newest first as the real lists order them); the
-    answer is the whole list of ids. Never recorded, never faulted (a /_sim/ route)."""
-    async def add(request: web.Request) -> web.Response:
-        try:
-            ids = (await request.json())["add"]
-        except (ValueError, KeyError, TypeError):
-            return web.json_response({"error": 'expected {"add": ["<model id>", ...]}'}, status=400)
-        if not isinstance(ids, list) or not all(isinstance(i, str) and i for i in ids):
-            return web.json_response({"error": '"add" must be a list of model ids'}, status=400)
-        return web.json_response({"models": release(ids)})
-    return web.post("/_sim/models", add)

@@ -1,8 +1,15 @@
 """The OpenAI Responses model as ChatGPT's Codex backend speaks it: request checks,
 a deterministic reply and its server-sent events.
 
-What the model answers (function calls, documents, structured output) is the shared
-simulated model's, scripts/sim/model_brain.py, through scripts/sim/openai_brain.py.
+Deterministic rules, the same as the Claude simulators' (scripts/sim/messages.py):
+- Reply text "<greeting> This is a deterministic reply from the simulator.".
+- A function_call when `tools` holds a function, the input does not end with a
+  function_call_output, tool_choice is not "none", and tool_choice forces one
+  ("required" or a named function) or the last user text says "use the tool"; as in
+  scripts/sim/chat_completions.py, "use the tool NAME with k=v, ..." picks NAME and sets
+  those arguments, the others are built from the JSON schema (required properties:
+  "sim", 1, true).
+- An input ending with function_call_output items gets "<greeting> Tool result received: <output>".
 """
 from __future__ import annotations
 
@@ -10,11 +17,16 @@ import json
 import time
 from typing import List, Optional
 
+from scripts.sim.chat_completions import hinted_arguments, tool_hint
 from scripts.sim.messages import new_id
-from scripts.sim.model_brain import decide
-from scripts.sim.openai_brain import responses_ask
 
 TEXT_CHUNK_WORDS = 3
+
+
+def _text_of(content) -> str:
+    if isinstance(content, str):
+        return content
+    return " ".join(part.get("text", "") for part in content or [] if isinstance(part, dict))
 
 
 def validate_input(items) -> Optional[str]:
@@ -38,6 +50,25 @@ def validate_input(items) -> Optional[str]:
     return None
 
 
+def _functions(body: dict) -> List[dict]:
+    return [t for t in body.get("tools") or [] if isinstance(t, dict) and t.get("type") == "function"]
+
+
+def _pick_function(body: dict) -> Optional[dict]:
+    tools, items, choice = _functions(body), body["input"], body.get("tool_choice") or "auto"
+    if not tools or choice == "none" or isinstance(items, str):
+        return None
+    if items[-1].get("type") == "function_call_output":
+        return None
+    if isinstance(choice, dict):
+        return next((t for t in tools if t.get("name") == choice.get("name")), tools[0])
+    hint = _hint(body)
+    if choice != "required" and hint is None:
+        return None
+    named = hint.group(1) if hint else None
+    return next((t for t in tools if t.get("name") == named), tools[0])
+
+
 def _valid_output(output) -> bool:
     if isinstance(output, str):
         return True
@@ -45,14 +76,45 @@ def _valid_output(output) -> bool:
                                             ("input_text", "input_image", "input_file") for part in output)
 
 
+def _output_text(output) -> str:
+    """A function_call_output's output: a string, or (as the Responses API also takes it)
+    a list of input_text / input_image / input_file parts, of which the text counts here."""
+    if isinstance(output, list):
+        return " ".join(part.get("text", "") for part in output if isinstance(part, dict)
+                        and part.get("type") == "input_text")
+    return str(output)
+
+
+def _hint(body: dict):
+    """The last user text's "use the tool NAME with k=v" (see chat_completions)."""
+    items = body["input"]
+    last_user = next((i for i in reversed(items) if i.get("type", "message") == "message"
+                      and i.get("role") == "user"), None) if isinstance(items, list) else None
+    return tool_hint(_text_of(last_user.get("content"))) if last_user is not None else None
+
+
+def _reply_text(body: dict, greeting: str) -> str:
+    items = body["input"]
+    if isinstance(items, list):
+        outputs = []
+        for item in reversed(items):
+            if item.get("type") != "function_call_output":
+                break
+            outputs.insert(0, _output_text(item.get("output", "")))
+        if outputs:
+            return f"{greeting} Tool result received: {' '.join(outputs)}"
+    return f"{greeting} This is a deterministic reply from the simulator."
+
+
 def build_output(body: dict, greeting: str) -> List[dict]:
-    answer = decide(responses_ask(body, greeting))
-    if answer.call:
-        name, args = answer.call
-        return [{"id": new_id("fc_"), "type": "function_call", "status": "completed", "arguments": json.dumps(args),
-                 "call_id": new_id("call_"), "name": name}]
+    function = _pick_function(body)
+    if function:
+        arguments = json.dumps(hinted_arguments(function, _hint(body)))
+        return [{"id": new_id("fc_"), "type": "function_call", "status": "completed", "arguments": arguments,
+                 "call_id": new_id("call_"), "name": function["name"]}]
+    text = _reply_text(body, greeting)
     return [{"id": new_id("msg_"), "type": "message", "status": "completed", "role": "assistant",
-             "content": [{"type": "output_text", "text": answer.text, "annotations": []}]}]
+             "content": [{"type": "output_text", "text": text, "annotations": []}]}]
 
 
 def build_response(body: dict, output: List[dict]) -> dict:

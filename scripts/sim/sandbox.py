@@ -23,7 +23,6 @@ AWS_ACCESS_KEY = "AKIAE2ETEST000000001"
 AWS_SECRET_KEY = "e2e/secret/key/0123456789abcdefghijklmn"
 ZAI_KEY = "zai-e2e-key-0123456789abcdef"  # the only key the OpenAI-compatible simulator accepts
 TIER_MODEL = "glm-4.6"
-TAVILY_KEY = "tvly-e2e-key-0123456789abcdef"  # the only key the search simulator accepts
 PYTHON = str(venv_bin("python"))
 
 
@@ -56,11 +55,6 @@ class Simulators:
     def openai(self) -> SimControl:
         return SimControl(self.openai_url)
 
-    @property
-    def search(self) -> SimControl:
-        """The Tavily Search API simulator (web search on the fallback)."""
-        return SimControl(self.urls["search"])
-
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=10)
@@ -69,8 +63,7 @@ class Simulators:
 def start_simulators(extra_args: Iterable[str] = ()) -> Simulators:
     command = [PYTHON, "-m", "scripts.simulators", "--anthropic-port", "0", "--bedrock-port", "0",
                "--bedrock-access-key", AWS_ACCESS_KEY, "--bedrock-secret-key", AWS_SECRET_KEY,
-               "--openai-port", "0", "--openai-api-key", ZAI_KEY, "--search-port", "0",
-               "--search-api-key", TAVILY_KEY, *extra_args]
+               "--openai-port", "0", "--openai-api-key", ZAI_KEY, *extra_args]
     process = subprocess.Popen(command, cwd=PROJECT_DIR, stdout=subprocess.PIPE, text=True)
     line = process.stdout.readline()  # the READY line, or EOF when it failed
     if not line.startswith("SIMULATORS READY"):
@@ -108,7 +101,6 @@ class Stack:
         self.sims.anthropic.reset()
         self.sims.bedrock.reset()
         self.sims.openai.reset()
-        self.sims.search.reset()
 
     def primary_calls(self, model: Optional[str] = None) -> list:
         return [r for r in self.sims.anthropic.requests()
@@ -131,12 +123,6 @@ def tier_dotenv(sims: Simulators) -> Dict[str, str]:
     return {"PROXY_MODEL_KEYS": "glm", "MODEL_GLM_ALIAS": TIER_MODEL, "MODEL_GLM_UPSTREAM_MODEL": f"zai/{TIER_MODEL}",
             "MODEL_GLM_API_BASE": sims.zai_base, "MODEL_GLM_API_KEY": ZAI_KEY,
             "CLAUDE_FALLBACK_AFTER_BEDROCK": "glm"}
-
-
-def web_search_dotenv(sims: Simulators) -> Dict[str, str]:
-    """.env lines for web search on the fallback through the Tavily simulator (start_stack's env_values)."""
-    return {"GATEWAY_WEB_SEARCH_PROVIDER": "tavily", "TAVILY_API_KEY": TAVILY_KEY,
-            "GATEWAY_WEB_SEARCH_API_BASE": sims.urls["search"]}
 
 
 def write_env(path: Path, values: Dict[str, str]) -> None:

@@ -11,15 +11,14 @@
         [--chatgpt-port P] [--copilot-port P] [--auto-approve-logins]
         [--intercept-port P --intercept-dir DIR]
         [--openai-port P] [--openai-fault MODE[,...]] [--openai-api-key KEY ...] [--openai-models id,id]
-        [--openai-shape zai|openai] [--search-port P] [--search-api-key KEY ...]
+        [--openai-shape zai|openai]
 
 Port 0 picks a free port. When both listen it prints one line to stdout:
     SIMULATORS READY anthropic=http://127.0.0.1:P bedrock=http://127.0.0.1:Q
 followed by chatgpt=, copilot=, intercept= and openai= URLs for the optional simulators
 (scripts/sim/logins.py: ChatGPT and Copilot sign-in and APIs, and the HTTPS proxy that
 reaches the sign-in host LiteLLM hard-codes; scripts/sim/openai_compat.py: an
-OpenAI-compatible chat-completions API in Z.AI's shape, a tier after Bedrock; search=
-scripts/sim/search.py: the Tavily Search API, for web search on the fallback).
+OpenAI-compatible chat-completions API in Z.AI's shape, a tier after Bedrock).
 and runs until SIGTERM/SIGINT, then exits 0. "Connection refused" needs no
 simulator: point the client at a port nothing listens on.
 
@@ -41,7 +40,6 @@ from scripts.sim.bedrock import BedrockSim
 from scripts.sim.faults import parse_fault_arg
 from scripts.sim.logins import add_login_options, start_login_sims
 from scripts.sim.openai_compat import OpenAICompatSim
-from scripts.sim.search import TavilySim
 from scripts.sim.subscription import SHAPES
 
 
@@ -62,9 +60,6 @@ def parse_args(argv: list) -> argparse.Namespace:
     p.add_argument("--anthropic-claude-code-only", choices=SHAPES,
                    help="how a subscription token answers requests that are not Claude Code's "
                         "(default invalid_request: 400)")
-    p.add_argument("--anthropic-mid-system-beta", choices=("optional", "required"), default="optional",
-                   help="whether role system turns after a user turn need the mid-conversation-system beta "
-                        "flag (Anthropic's docs: optional; sim/messages.py)")
     p.add_argument("--bedrock-models", type=_csv, help="comma-separated Bedrock model ids")
     p.add_argument("--bedrock-access-key", help="with --bedrock-secret-key: verify SigV4 signatures")
     p.add_argument("--bedrock-secret-key")
@@ -80,9 +75,6 @@ def parse_args(argv: list) -> argparse.Namespace:
     p.add_argument("--openai-api-key", action="append", default=[], help="accept only these keys (default: any)")
     p.add_argument("--openai-models", type=_csv, help="comma-separated model ids (default: glm-4.6, ...)")
     p.add_argument("--openai-shape", choices=("zai", "openai"), default="zai", help="error bodies and codes of this API")
-    p.add_argument("--search-port", type=int, help="serve the Tavily Search API simulator on this port")
-    p.add_argument("--search-api-key", action="append", default=[],
-                   help="accept only these Tavily keys (default: any tvly-* key)")
     args = p.parse_args(argv)
     if bool(args.bedrock_access_key) != bool(args.bedrock_secret_key):
         p.error("--bedrock-access-key and --bedrock-secret-key go together")
@@ -110,8 +102,7 @@ def _prefixes(text: str) -> tuple:
 def build_sims(args: argparse.Namespace) -> tuple:
     anthropic = AnthropicSim(models=args.anthropic_models, api_keys=args.anthropic_api_key,
                              oauth_tokens=args.anthropic_oauth_token, fault=args.anthropic_fault,
-                             claude_code_only=args.anthropic_claude_code_only,
-                             mid_system_beta=args.anthropic_mid_system_beta)
+                             claude_code_only=args.anthropic_claude_code_only)
     creds = (args.bedrock_access_key, args.bedrock_secret_key) if args.bedrock_access_key else None
     bedrock = BedrockSim(models=args.bedrock_models, credentials=creds,
                          expired_tokens=args.bedrock_expired_token or ("expired-token",),
@@ -134,10 +125,6 @@ async def start(args: argparse.Namespace) -> tuple:
         args.openai_sim = OpenAICompatSim(models=args.openai_models, api_keys=args.openai_api_key,
                                           fault=args.openai_fault, shape=args.openai_shape)
         runner, args.extra_urls["openai"] = await _listen(args.openai_sim.app(), args.host, args.openai_port)
-        runners.append(runner)
-    if args.search_port is not None:
-        args.search_sim = TavilySim(api_keys=args.search_api_key)
-        runner, args.extra_urls["search"] = await _listen(args.search_sim.app(), args.host, args.search_port)
         runners.append(runner)
     return runners, urls[0], urls[1], sims
 
@@ -212,7 +199,7 @@ class SimulatorThread:
                 loop.run_until_complete(start(self.args))
             self.openai_url = self.args.extra_urls.get("openai", "")  # with openai_port=0
             self.openai = getattr(self.args, "openai_sim", None)
-        except BaseException as exc:  # noqa: BLE001 (kept: start() raises it in the caller)
+        except BaseException as exc:  # reported by start()
             self._error = exc
             self._ready.set()
             return

@@ -116,34 +116,6 @@ def judge_counters(deltas: Dict[str, float], bedrock_answers: int) -> List[str]:
         f"LiteLLM counted {fallbacks:g} successful fallbacks and {cooldowns:g} cooldown, as the simulators saw"]
 
 
-@dataclass(frozen=True)
-class ToolTrip:
-    """A tool round trip as the client saw it: the tool call it got, what running it gave,
-    and the answer to the tool's result."""
-    asked: Answer
-    call: Dict[str, object]  # {"name", "input"} of the tool_use block, {} when there was none
-    output: str  # what the client's tool printed
-    answered: Answer
-    text: str  # the answer's text
-
-
-def judge_tool_round_trip(trip: ToolTrip, seen: Seen, command: str) -> List[str]:
-    """Both requests of a tool round trip answered by Bedrock while Anthropic rate-limits:
-    the tool the prompt asked for, and the command's output quoted in the answer."""
-    _answered(trip.asked, "Bedrock", seen)
-    _require(trip.call.get("input", {}).get("command") == command,
-             f"Bedrock asked for {json.dumps(trip.call) if trip.call else 'no tool'}, not the command `{command}`")
-    _answered(trip.answered, "Bedrock", seen)
-    _require(trip.output.strip() and trip.output.strip() in trip.text,
-             f"the answer does not quote the tool's output {trip.output.strip()!r}: {trip.text[:120]!r}")
-    _require(200 not in seen.anthropic and seen.bedrock == [200, 200],
-             f"Anthropic saw {calls(seen.anthropic)} and Bedrock saw {calls(seen.bedrock)} for the two requests")
-    return [f"Bedrock asked for the tool {trip.call['name']} with {json.dumps(trip.call['input'])}",
-            f"the client ran it: {trip.output.strip()!r}",
-            f"the answer to the result, by {_who(trip.answered)}: {trip.text!r}",
-            f"Anthropic saw {calls(seen.anthropic)}, Bedrock saw {calls(seen.bedrock)}"]
-
-
 def error_message(body: bytes) -> str:
     """The message of an Anthropic- or OpenAI-shaped error body, on one short line."""
     text = body.decode("utf-8", errors="replace")

@@ -8,7 +8,7 @@ gateways and agents:
    "invalid_request" answers 400 invalid_request_error "This credential is only
    authorized for use with Claude Code ..."; "rate_limit" answers 429 rate_limit_error
    for Opus and Sonnet while Haiku answers. "off" accepts everything.
-   Claude Code's opening, as the pinned CLI sends it (tests/e2e/test_claude_code_signature.py
+   Claude Code's opening, as the pinned CLI sends it (tests/test_claude_code_signature.py
    records it): an optional attribution block "x-anthropic-billing-header: cc_version=...",
    then one of its identity lines (IDENTITIES).
 2. Usage windows. Every answer to a subscription request carries the

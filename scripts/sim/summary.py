@@ -3,7 +3,7 @@ client's format translation decides (tests check how their fields arrived), smal
 for MAX_RECORDS records, never whole conversations."""
 from typing import Any, Dict, List
 
-PARAMS = ("max_tokens", "temperature", "top_p", "top_k", "stop_sequences", "tool_choice", "output_format", "output_config")
+PARAMS = ("max_tokens", "temperature", "top_p", "top_k", "stop_sequences", "tool_choice", "output_format")
 SYSTEM_CHARS = 200
 
 

@@ -58,9 +58,6 @@ claude-proxy() {
   if ! { command -v curl >/dev/null && curl -fsS -m 2 -o /dev/null "$__claude_gateway_url/health/liveliness"; } 2>/dev/null; then
     GATEWAY_ENV_FILE="$__claude_gateway_env_file" make -C "$__claude_gateway_project" --no-print-directory up >&2 || return
   fi
-  # The key goes only to this user's proxy: not to another user's server on the port.
-  PYTHONPATH="$__claude_gateway_project" GATEWAY_ENV_FILE="$__claude_gateway_env_file" \
-    "$__claude_gateway_project/.venv/bin/python" -m scripts.health verify-listener >/dev/null || return
   local key=
   __claude_gateway_read_key && key=$__claude_gateway_key
   __claude_gateway_key=
@@ -68,10 +65,5 @@ claude-proxy() {
   ANTHROPIC_BASE_URL="$__claude_gateway_url" ANTHROPIC_AUTH_TOKEN="$key" \
     ANTHROPIC_DEFAULT_HAIKU_MODEL="${ANTHROPIC_DEFAULT_HAIKU_MODEL:-@HAIKU_MODEL@}" command claude "$@"
 }
-
-# Tab completion of the claude-gateway command (configure-claude writes it, remove-claude deletes it).
-if [[ $- == *i* && -r @COMPLETION@ ]]; then
-  . @COMPLETION@
-fi
 
 __claude_gateway_apply

@@ -50,9 +50,6 @@ function claude-proxy --description 'Start the claude-gateway proxy if needed, t
     if not begin; command -q curl; and curl -fsS -m 2 -o /dev/null $__claude_gateway_url/health/liveliness 2>/dev/null; end
         env GATEWAY_ENV_FILE=$__claude_gateway_env_file make -C $__claude_gateway_project --no-print-directory up >&2; or return
     end
-    # The key goes only to this user's proxy: not to another user's server on the port.
-    env PYTHONPATH=$__claude_gateway_project GATEWAY_ENV_FILE=$__claude_gateway_env_file \
-        $__claude_gateway_project/.venv/bin/python -m scripts.health verify-listener >/dev/null; or return
     set -l key (__claude_gateway_read_key)
     if test -z "$key"
         echo "claude-proxy: no LITELLM_MASTER_KEY in $__claude_gateway_env_file: run `make generate-key`" >&2
@@ -60,11 +57,6 @@ function claude-proxy --description 'Start the claude-gateway proxy if needed, t
     end
     set -q ANTHROPIC_DEFAULT_HAIKU_MODEL; and set -l haiku $ANTHROPIC_DEFAULT_HAIKU_MODEL; or set -l haiku @HAIKU_MODEL@
     env ANTHROPIC_BASE_URL=$__claude_gateway_url ANTHROPIC_AUTH_TOKEN=$key ANTHROPIC_DEFAULT_HAIKU_MODEL=$haiku claude $argv
-end
-
-# Tab completion of the claude-gateway command (configure-claude writes it, remove-claude deletes it).
-if status is-interactive; and test -r @COMPLETION@
-    source @COMPLETION@
 end
 
 __claude_gateway_apply
