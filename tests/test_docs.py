@@ -4,7 +4,7 @@ import subprocess
 
 from conftest import PROJECT_DIR
 
-# The user's pages: the README links each; other engineers' pages may join them.
+# The user's pages: the README links each, and each exists.
 USER_PAGES = ("configuration clients subscription tiers services monitoring performance security "
               "development").split()
 
@@ -18,10 +18,14 @@ def make_help_targets():
     return [line.split()[0] for line in make_help_text().splitlines() if line.startswith("  ")]
 
 
+def pages():
+    """The README and every page under docs/."""
+    return [PROJECT_DIR / "README.md", *sorted((PROJECT_DIR / "docs").glob("*.md"))]
+
+
 def docs_text():
     """README and every page under docs/, as one text."""
-    pages = sorted((PROJECT_DIR / "docs").glob("*.md"))
-    return "\n".join(p.read_text() for p in [PROJECT_DIR / "README.md", *pages])
+    return "\n".join(p.read_text() for p in pages())
 
 
 def template_variables():
@@ -64,7 +68,7 @@ def test_every_template_variable_is_documented():
 
 def test_every_local_link_in_the_docs_points_at_a_file():
     broken = []
-    for page in [PROJECT_DIR / "README.md", *sorted((PROJECT_DIR / "docs").glob("*.md"))]:
+    for page in pages():
         for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", page.read_text()):
             if not (page.parent / target).exists():
                 broken.append(f"{page.name}: {target}")
